@@ -1,0 +1,56 @@
+"""Quality metrics. Language models: bits per character over every character of a text."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from core.tokenizer import Tokenizer
+
+
+def score_windows(n: int, first: int, ctx: int, stride: int) -> list[tuple[int, int, int]]:
+    """(input start, first scored target, end) triples: the model reads ids[start:end-1]
+    and targets ids[first:end] are scored; together they score ids[first:n] once each."""
+    windows = []
+    pos = first
+    while pos < n:
+        end = min(pos + (ctx if not windows else stride), n)
+        windows.append((max(0, end - 1 - ctx), pos, end))
+        pos = end
+    return windows
+
+
+@torch.no_grad()
+def gpt_bits_per_char(model, tokenizer: Tokenizer, text: str, device: torch.device,
+                      stride: int | None = None, batch_size: int = 16) -> dict:
+    """Sliding windows of the full context; each token is scored once, with at least
+    `context - stride` tokens of context once the first window is past. A leading
+    newline stands in for "start of text", so the first character is scored too."""
+    if not text:
+        raise ValueError("cannot score an empty text")
+    ctx = model.config.block_size
+    stride = stride or ctx // 2
+    lead = tokenizer.encode("\n")
+    ids = torch.tensor(lead + tokenizer.encode(text), dtype=torch.long)
+    windows = score_windows(ids.numel(), len(lead), ctx, stride)
+    nll = 0.0
+    model.eval()
+    for i in range(0, len(windows), batch_size):
+        chunk = windows[i:i + batch_size]
+        width = max(end - 1 - s for s, _, end in chunk)
+        x = torch.zeros(len(chunk), width, dtype=torch.long)
+        y = torch.full((len(chunk), width), -1, dtype=torch.long)
+        for row, (s, first, end) in enumerate(chunk):
+            x[row, :end - 1 - s] = ids[s:end - 1]
+            y[row, first - 1 - s:end - 1 - s] = ids[first:end]
+        logits, _ = model(x.to(device))
+        nll += F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten(), ignore_index=-1,
+                               reduction="sum").item()
+    n_pred = ids.numel() - len(lead)
+    return {
+        "bits_per_char": nll / len(text) / math.log(2),
+        "chars": len(text),
+        "tokens": n_pred,
+        "bits_per_token": nll / n_pred / math.log(2),
+    }

@@ -1,0 +1,1 @@
+"""Model definitions, one file per model, each readable top to bottom."""

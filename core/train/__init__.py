@@ -1,0 +1,1 @@
+"""One trainer per model on a shared loop (core/train/loop.py)."""

@@ -1,0 +1,182 @@
+"""The training loop every model shares.
+
+AdamW with linear warmup and cosine decay, gradient clipping, bf16 autocast,
+evaluation on valid every `eval_every` steps, the best-on-valid checkpoint
+written atomically, a resume file so a killed run picks up where it stopped,
+and a rich progress bar (loss, throughput, ETA). A model plugs in through a
+`Task`: it says how to compute a training loss, how to evaluate, how to write
+its checkpoint and, optionally, how to show a sample.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Protocol
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from safetensors.torch import load_file, save_file
+
+from core.checkpoints import atomic_write
+from core.device import autocast
+
+
+@dataclass
+class TrainConfig:
+    max_steps: int = 5000
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup_steps: int = 200
+    weight_decay: float = 0.1
+    beta2: float = 0.99
+    grad_clip: float = 1.0
+    eval_every: int = 250
+    bf16: bool = True
+    seed: int = 1337
+    log_every: int = 50
+
+
+class Task(Protocol):
+    model: torch.nn.Module
+    unit: str  # what throughput counts, e.g. "tok"
+
+    def loss(self, step: int) -> tuple[torch.Tensor, int]:
+        """Training loss for `step` and how many units it covered."""
+
+    def evaluate(self) -> dict[str, float]:
+        """Metrics on valid; must hold 'metric' (lower is better)."""
+
+    def save(self, path: Path, summary: dict) -> None:
+        """Write the shipped checkpoint."""
+
+    def sample(self) -> str | None:
+        """A short sample to print at each evaluation, or None."""
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    progress = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
+    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (cfg.lr - cfg.min_lr)
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.device) -> torch.optim.AdamW:
+    """AdamW; matrices decay, biases, norms and (1-D) gains do not."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.dim() >= 2]
+    no_decay = [p for p in params if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, cfg.beta2), fused=device.type == "cuda")
+
+
+def _resume_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".resume.safetensors")
+
+
+def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict) -> None:
+    """Full-precision weights, optimizer moments and loop state, without pickle."""
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+               if k not in getattr(model, "tied_weights", ())}
+    opt_state = opt.state_dict()
+    for idx, st in opt_state["state"].items():
+        for key, val in st.items():
+            tensors[f"optim.{idx}.{key}"] = torch.as_tensor(val).detach().cpu().contiguous()
+    meta = {"loop": json.dumps(state), "param_groups": json.dumps(opt_state["param_groups"])}
+    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+
+
+def load_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
+    from safetensors import safe_open
+
+    tensors = load_file(str(path))
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=False)
+    state: dict = {}
+    for name, val in tensors.items():
+        if name.startswith("optim."):
+            _, idx, key = name.split(".", 2)
+            state.setdefault(int(idx), {})[key] = val
+    opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+    return json.loads(meta["loop"])
+
+
+def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume: bool = True,
+          console: Console | None = None, summary: dict | None = None) -> dict:
+    """Run the loop; returns the final summary (best metric, steps, time)."""
+    console = console or Console(stderr=True)
+    model = task.model
+    opt = make_optimizer(model, cfg, device)
+    resume_file = _resume_path(out)
+    loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": []}
+    if resume and resume_file.exists():
+        loop = load_resume(resume_file, model, opt)
+        console.log(f"resuming from step {loop['step']} (best valid {loop['best']:.4f})")
+    torch.manual_seed(cfg.seed + loop["step"])
+    summary = dict(summary or {})
+
+    def evaluate(step: int) -> None:
+        model.eval()
+        with torch.no_grad():
+            metrics = task.evaluate()
+            text = task.sample()
+        model.train()
+        loop["history"].append({"step": step, **metrics})
+        improved = metrics["metric"] < loop["best"]
+        if improved:
+            loop["best"], loop["best_step"] = metrics["metric"], step
+            task.save(out, {**summary, **_summary(cfg, loop, metrics)})
+        shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+        console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
+        if text:
+            console.log(f"[dim]sample: {text!r}[/]")
+        save_resume(resume_file, model, opt, loop)
+
+    model.train()
+    columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+               TextColumn("loss {task.fields[loss]:.3f}"), TextColumn("{task.fields[rate]:,.0f} " + task.unit + "/s"),
+               TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("train", total=cfg.max_steps, completed=loop["step"], loss=float("nan"), rate=0.0)
+        units, t0, smooth = 0, time.perf_counter(), None
+        while loop["step"] < cfg.max_steps:
+            step = loop["step"]
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, cfg)
+            with autocast(device, cfg.bf16):
+                loss, n = task.loss(step)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            units += n
+            smooth = loss.item() if smooth is None else 0.95 * smooth + 0.05 * loss.item()
+            loop["step"] = step + 1
+            elapsed = time.perf_counter() - t0
+            progress.update(bar, completed=loop["step"], loss=smooth, rate=units / max(elapsed, 1e-9))
+            if not console.is_terminal and loop["step"] % cfg.log_every == 0:
+                console.log(f"step {loop['step']} loss {smooth:.3f} {units / elapsed:,.0f} {task.unit}/s")
+            if loop["step"] % cfg.eval_every == 0 or loop["step"] == cfg.max_steps:
+                loop["seconds"] += elapsed
+                evaluate(loop["step"])
+                units, t0 = 0, time.perf_counter()
+    result = _summary(cfg, loop, loop["history"][-1] if loop["history"] else {})
+    console.log(f"done: best valid metric {loop['best']:.4f} at step {loop['best_step']}; checkpoint {out}")
+    return result
+
+
+def _summary(cfg: TrainConfig, loop: dict, metrics: dict) -> dict:
+    return {
+        "train": asdict(cfg),
+        "steps": loop["step"],
+        "best_step": loop["best_step"],
+        "best_valid": loop["best"],
+        "valid": metrics,
+        "train_seconds": round(loop["seconds"], 1),
+        "date": time.strftime("%Y-%m-%d"),
+    }
