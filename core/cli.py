@@ -67,9 +67,172 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="stream text from a language model")
+    p.add_argument("prompt", nargs="?", help="the prompt; '-' or nothing reads it from stdin when piped")
+    p.add_argument("--model", default="hemingway", help="hemingway, or a path to a .safetensors checkpoint")
+    p.add_argument("-t", "--temperature", type=float, default=0.8, help="0 means greedy")
+    p.add_argument("-k", "--top-k", type=int, default=40, help="0 turns it off")
+    p.add_argument("-p", "--top-p", type=float, default=0.95, help="1.0 turns it off")
+    p.add_argument("--min-p", type=float, default=0.0, help="0 turns it off")
+    p.add_argument("--repetition-penalty", type=float, default=1.0, help="1.0 turns it off")
+    p.add_argument("-n", "--max-new-tokens", type=int, default=300)
+    p.add_argument("--seed", type=int, help="fix the seed to reproduce a text (the seed used is printed)")
+    p.add_argument("--no-prompt", action="store_true", help="print only the continuation, not the prompt")
+    p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+
+
+def cmd_generate(args) -> int:
+    import threading
+
+    from core.generate import GenerationStats
+    from core.lm import load_language_model
+    from core.sampling import SamplerSettings
+
+    prompt = args.prompt
+    if prompt in (None, "-"):
+        prompt = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    settings = SamplerSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                               min_p=args.min_p, repetition_penalty=args.repetition_penalty,
+                               max_new_tokens=args.max_new_tokens, seed=args.seed).validate()
+    lm = load_language_model(args.model, args.device)
+    stats, cancel = GenerationStats(), threading.Event()
+    steps = lm.stream(prompt, settings, cancel, stats)
+    out = sys.stdout
+    try:
+        first = next(steps, None)  # prompt notes are known once generation starts
+        for note in stats.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if not args.no_prompt:
+            out.write(prompt)
+        if first is not None:
+            out.write(first.text)
+            out.flush()
+        for step in steps:
+            out.write(step.text)
+            out.flush()
+    except KeyboardInterrupt:
+        cancel.set()
+        stats.cancelled = True
+    out.write("\n")
+    out.flush()
+    state = "stopped" if stats.cancelled else "done"
+    print(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
+          file=sys.stderr)
+    return 130 if stats.cancelled else 0
+
+
+def _add_eval(sub) -> None:
+    p = sub.add_parser("eval", help="measure a model on held-out data")
+    models = p.add_subparsers(dest="model", required=True)
+    g = models.add_parser("gpt", help="bits per character of the GPT over a whole text file")
+    g.add_argument("--text", help="text file (.txt or .txt.xz); default: the shipped Hemingway valid split")
+    g.add_argument("--checkpoint", default="hemingway", help="model name or .safetensors path")
+    g.add_argument("--stride", type=int, help="tokens scored per window after the first (default: half the context)")
+    for q in (g,):
+        q.add_argument("--json", action="store_true", help="print a JSON object")
+        q.add_argument("--device")
+
+
+def cmd_eval(args) -> int:
+    import json
+
+    from core.corpus import asset, read_text
+
+    if args.model == "gpt":
+        from core.evaluate import gpt_bits_per_char
+        from core.lm import load_language_model
+
+        text = read_text(args.text or asset("hemingway", "valid.txt.xz"))
+        lm = load_language_model(args.checkpoint, args.device)
+        if lm.kind != "gpt":
+            raise SystemExit(f"error: {lm.path} holds a '{lm.kind}' model, not a GPT")
+        result = gpt_bits_per_char(lm.model, lm.tokenizer, text, lm.device, stride=args.stride)
+        result = {k: result[k] for k in ("bits_per_char", "chars", "tokens")}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>16}: {v:.4f}" if isinstance(v, float) else f"{k:>16}: {v}")
+    return 0
+
+
+def _add_bench(sub) -> None:
+    p = sub.add_parser("bench", help="speed benchmarks")
+    models = p.add_subparsers(dest="model", required=True)
+    g = models.add_parser("gpt", help="decode tokens/s at batch 1, with and without the KV cache")
+    g.add_argument("--checkpoint", default="hemingway")
+    g.add_argument("--tokens", type=int, default=200, help="tokens generated per run")
+    for q in (g,):
+        q.add_argument("--json", action="store_true", help="print a JSON object")
+        q.add_argument("--device")
+
+
+def cmd_bench(args) -> int:
+    import json
+
+    import torch
+
+    from core.bench import decode_speed
+    from core.lm import load_language_model
+
+    lm = load_language_model(args.checkpoint, args.device)
+    result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
+              "params": lm.num_params(), **decode_speed(lm, args.tokens)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k:>26}: {v}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from core.checkpoints import CheckpointError, read_metadata
+    from core.device import choose_device
+    from core.lm import checkpoint_dir
+
+    dev = choose_device()
+    print(f"device     {dev.label} ({dev.reason})")
+    versions = [f"python {platform.python_version()}"]
+    for pkg in ("inkhorn", "torch", "textual", "sentencepiece", "safetensors"):
+        try:
+            versions.append(f"{pkg} {version(pkg)}")
+        except PackageNotFoundError:
+            versions.append(f"{pkg} (not installed)")
+    print("versions   " + ", ".join(versions))
+    folder = checkpoint_dir()
+    print(f"checkpoints {folder}")
+    files = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
+    files = [f for f in files if not f.name.endswith(".resume.safetensors")]
+    if not files:
+        print("  (none)")
+    import json
+
+    for f in files:
+        size = f.stat().st_size / 2**20
+        try:
+            meta = read_metadata(f)
+            training = json.loads(meta.get("training", "{}"))
+            best = training.get("best_valid")
+            best = f"valid {best:.4f}" if isinstance(best, float) else ""
+            print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {best}")
+        except CheckpointError as e:
+            print(f"  {f.name:<28} unreadable: {e}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inkhorn", description="A terminal studio for small generative models.")
+    parser = argparse.ArgumentParser(prog="inkhorn", description="A terminal studio for small generative models. "
+                                     "With no command, opens the app.")
     sub = parser.add_subparsers(dest="command")
+    _add_generate(sub)
+    _add_eval(sub)
+    _add_bench(sub)
+    sub.add_parser("info", help="device, versions and checkpoints")
     _add_train(sub)
     return parser
 
@@ -77,8 +240,18 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"train": cmd_train}
-    return handlers[args.command](args)
+    if args.command is None:
+        from tui.app import main as run_app
+
+        return run_app() or 0
+    handlers = {"train": cmd_train, "generate": cmd_generate, "eval": cmd_eval, "bench": cmd_bench, "info": cmd_info}
+    from core.checkpoints import CheckpointError
+
+    try:
+        return handlers[args.command](args)
+    except (CheckpointError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

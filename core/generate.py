@@ -132,7 +132,8 @@ def stream(decoder: Decoder, tokenizer: Tokenizer, prompt: str, settings: Sample
         history.append(token)
         text = tokenizer.decode(generated)
         piece = ""
-        if not text.endswith("\ufffd"):  # hold back half a UTF-8 character
+        last = len(generated) >= settings.max_new_tokens
+        if last or not text.endswith("\ufffd"):  # hold back half a UTF-8 character until the end
             piece, emitted = text[len(emitted):], text
         top = torch.topk(probs, min(TOP_CANDIDATES, probs.numel()))
         candidates = [Candidate(tokenizer.piece(int(i)), float(p)) for p, i in zip(top.values, top.indices) if p > 0]
@@ -140,7 +141,7 @@ def stream(decoder: Decoder, tokenizer: Tokenizer, prompt: str, settings: Sample
         stats.seed = picker.seed
         stats.seconds = time.perf_counter() - start
         yield Step(piece, token, float(probs[token]), candidates, len(generated) - 1, picker.seed)
-        if len(generated) < settings.max_new_tokens:
+        if not last:
             logits = decoder.advance(token)
     stats.seconds = time.perf_counter() - start
 

@@ -2,13 +2,17 @@
 
 The picker reads the settings object at every call, so a change made while a
 generation runs (a key press in the app) applies from the next token on.
+torch is imported where it is used, so the app can build its settings bar
+before the (slow) import.
 """
 from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass
@@ -48,6 +52,8 @@ def new_seed() -> int:
 def filtered_probs(logits: torch.Tensor, settings: SamplerSettings,
                    history: torch.Tensor | None = None) -> torch.Tensor:
     """The distribution the next token is drawn from: 1-D probabilities over the vocabulary."""
+    import torch
+
     logits = logits.detach().float().flatten().clone()
     if settings.repetition_penalty != 1.0 and history is not None and history.numel():
         seen = torch.unique(history.flatten().to(logits.device))
@@ -76,12 +82,16 @@ class Picker:
     """Draws next tokens with a seeded generator; `seed` is the seed in use."""
 
     def __init__(self, settings: SamplerSettings):
+        import torch
+
         self.settings = settings
         self.seed = settings.seed if settings.seed is not None else new_seed()
         self.generator = torch.Generator().manual_seed(self.seed)
 
     def __call__(self, logits: torch.Tensor, history: torch.Tensor | None = None) -> tuple[int, torch.Tensor]:
         """Return (token id, the distribution it was drawn from)."""
+        import torch
+
         wanted = self.settings.seed
         if wanted is not None and wanted != self.seed:  # the user asked for a new seed mid-run
             self.seed = wanted

@@ -20,6 +20,7 @@ class Tokenizer:
         self.sp = spm.SentencePieceProcessor(model_proto=self.model_bytes)
         self.vocab_size = self.sp.get_piece_size()
         self.pad_id = self.sp.pad_id()
+        self.unk_id = self.sp.unk_id()
         self.bos_id = self.sp.bos_id()
         self.eos_id = self.sp.eos_id()
 

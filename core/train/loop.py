@@ -116,7 +116,6 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
     if resume and resume_file.exists():
         loop = load_resume(resume_file, model, opt)
         console.log(f"resuming from step {loop['step']} (best valid {loop['best']:.4f})")
-    torch.manual_seed(cfg.seed + loop["step"])
     summary = dict(summary or {})
 
     def evaluate(step: int) -> None:
@@ -145,6 +144,7 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
         units, t0, smooth = 0, time.perf_counter(), None
         while loop["step"] < cfg.max_steps:
             step = loop["step"]
+            torch.manual_seed(cfg.seed * 7919 + step)  # dropout masks depend on the step alone: resumable
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             with autocast(device, cfg.bf16):

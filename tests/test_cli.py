@@ -1,0 +1,76 @@
+"""The `inkhorn` command end to end, as a subprocess, on a tiny checkpoint."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+def run(args, env_dir, stdin=None):
+    env = {**os.environ, "INKHORN_CHECKPOINTS": str(env_dir), "INKHORN_DEVICE": "cpu"}
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], input=stdin, capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+def test_generate_streams_with_seed_and_flags(checkpoint_dir):
+    args = ["generate", "--model", "hemingway", "The sun", "-n", "12", "--seed", "5", "-t", "0.7", "-k", "20",
+            "-p", "0.9", "--min-p", "0.01", "--repetition-penalty", "1.2"]
+    a, b = run(args, checkpoint_dir), run(args, checkpoint_dir)
+    assert a.returncode == 0, a.stderr
+    assert a.stdout.startswith("The sun") and len(a.stdout) > len("The sun\n")
+    assert a.stdout == b.stdout
+    assert "seed 5" in a.stderr and "12 tokens" in a.stderr
+
+
+def test_generate_reads_stdin_and_reports_cleaning(checkpoint_dir):
+    r = run(["generate", "-n", "3", "--no-prompt"], checkpoint_dir, stdin="We walked\x07 down")
+    assert r.returncode == 0, r.stderr
+    assert "control character" in r.stderr
+
+
+def test_generate_with_a_missing_model_says_how_to_fix(tmp_path):
+    r = run(["generate", "hello"], tmp_path)
+    assert r.returncode == 2
+    assert "No checkpoint" in r.stderr and "inkhorn train gpt" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_generate_with_a_corrupt_model(checkpoint_dir):
+    (checkpoint_dir / "hemingway.safetensors").write_bytes(b"garbage")
+    r = run(["generate", "hello"], checkpoint_dir)
+    assert r.returncode == 2 and "corrupt" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bad_sampler_value_is_explained(checkpoint_dir):
+    r = run(["generate", "hi", "--top-p", "0"], checkpoint_dir)
+    assert r.returncode == 2 and "top-p" in r.stderr
+
+
+def test_eval_json(checkpoint_dir, tmp_path):
+    text = tmp_path / "v.txt"
+    text.write_text("We walked down the road in the rain.\n\nIt was cold.")
+    r = run(["eval", "gpt", "--text", str(text), "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert set(result) == {"bits_per_char", "chars", "tokens"}
+    assert result["chars"] == len(text.read_text()) and result["bits_per_char"] > 0
+
+
+def test_bench_json(checkpoint_dir):
+    r = run(["bench", "gpt", "--tokens", "8", "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["incremental_tokens_per_s"] > 0 and result["rereading_tokens_per_s"] > 0
+
+
+def test_info_lists_checkpoints(checkpoint_dir):
+    r = run(["info"], checkpoint_dir)
+    assert r.returncode == 0
+    assert "device" in r.stdout and "torch" in r.stdout and "hemingway.safetensors" in r.stdout
+
+
+@pytest.mark.parametrize("args", [["train", "gpt", "--help"], ["--help"]])
+def test_help(args, tmp_path):
+    r = run(args, tmp_path)
+    assert r.returncode == 0 and "usage" in r.stdout

@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from core.models.gpt import GPT, GPTConfig
+
+
+def small(**kw):
+    torch.manual_seed(0)
+    return GPT(GPTConfig(vocab_size=97, block_size=24, n_layer=2, n_head=2, n_embd=16, dropout=0.0, **kw)).eval()
+
+
+def test_shapes_and_loss():
+    model = small()
+    x = torch.randint(0, 97, (3, 24))
+    logits, loss = model(x, x)
+    assert logits.shape == (3, 24, 97)
+    assert loss.ndim == 0 and loss.item() > 0
+    assert model(x)[1] is None
+
+
+def test_output_weights_are_tied():
+    model = small()
+    assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
+
+
+def test_attention_is_causal():
+    model = small()
+    x = torch.randint(0, 97, (1, 20))
+    y = x.clone()
+    y[0, 12:] = (y[0, 12:] + 1) % 97  # change only the future
+    a, _ = model(x)
+    b, _ = model(y)
+    assert torch.allclose(a[0, :12], b[0, :12], atol=1e-6)
+    assert not torch.allclose(a[0, 12:], b[0, 12:])
+
+
+@pytest.mark.parametrize("chunks", [[20], [1] * 20, [7, 1, 1, 5, 6], [3, 9, 8]])
+def test_kv_cache_equals_full_forward(chunks):
+    model = small()
+    x = torch.randint(0, 97, (2, sum(chunks)))
+    full, _ = model(x)
+    cache = model.new_cache()
+    parts, at = [], 0
+    for n in chunks:
+        parts.append(model(x[:, at:at + n], cache=cache)[0])
+        at += n
+    assert len(cache) == x.size(1)
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+
+
+def test_context_overflow_is_an_error():
+    model = small()
+    with pytest.raises(ValueError, match="exceeds the context"):
+        model(torch.zeros(1, 25, dtype=torch.long))
+    cache = model.new_cache()
+    model(torch.zeros(1, 24, dtype=torch.long), cache=cache)
+    with pytest.raises(ValueError):
+        model(torch.zeros(1, 1, dtype=torch.long), cache=cache)
+
+
+def test_dropout_only_in_training():
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=50, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.5))
+    x = torch.randint(0, 50, (2, 8))
+    model.train()
+    assert not torch.equal(model(x)[0], model(x)[0])
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0])

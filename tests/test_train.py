@@ -1,0 +1,93 @@
+import pytest
+import torch
+from rich.console import Console
+
+from core.checkpoints import load_checkpoint
+from core.models.gpt import GPTConfig
+from core.train.gpt import GPTData, GPTTask
+from core.train.loop import TrainConfig, lr_at, train
+
+TEXT = ("The sun also rises over the river and the hills. We walked down the road in the rain. " * 60 + "\n\n") * 3
+
+
+@pytest.fixture()
+def data(tmp_path):
+    (tmp_path / "train.txt").write_text(TEXT)
+    (tmp_path / "valid.txt").write_text("We walked down the road by the river in the sun.\n\n" * 5)
+    (tmp_path / "pre.txt").write_text("Anna and the prince spoke of the ball. " * 80)
+    return GPTData(train=str(tmp_path / "train.txt"), valid=str(tmp_path / "valid.txt"),
+                   pretrain=str(tmp_path / "pre.txt"), vocab_size=300, batch_size=4)
+
+
+def make_task(data, cfg):
+    torch.manual_seed(0)
+    return GPTTask(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32, dropout=0.1), data, cfg,
+                   torch.device("cpu"))
+
+
+def quiet():
+    return Console(quiet=True)
+
+
+def test_schedule_warms_up_then_decays():
+    cfg = TrainConfig(max_steps=100, lr=1e-3, min_lr=1e-4, warmup_steps=10)
+    lrs = [lr_at(s, cfg) for s in range(100)]
+    assert lrs[0] < lrs[5] < lrs[9] == pytest.approx(1e-3)
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert lrs[-1] == pytest.approx(1e-4, rel=0.01)
+
+
+def test_training_lowers_valid_loss_and_writes_best_checkpoint(tmp_path, data):
+    cfg = TrainConfig(max_steps=60, eval_every=20, warmup_steps=5, lr=3e-3, bf16=False)
+    task = make_task(data, cfg)
+    out = tmp_path / "gpt.safetensors"
+    before = task.evaluate()["metric"]
+    result = train(task, cfg, out, torch.device("cpu"), console=quiet())
+    assert result["best_valid"] < before
+    ckpt = load_checkpoint(out, "gpt")
+    assert ckpt.training["best_valid"] == pytest.approx(result["best_valid"])
+    assert ckpt.training["data"]["pretrain"] == "pre.txt"
+    assert (tmp_path / "gpt.resume.safetensors").exists()
+
+
+def test_pretraining_text_is_mixed_in_only_early(data):
+    cfg = TrainConfig(max_steps=10)
+    task = make_task(data, cfg)
+    pre_tokens = set(task.pre_ids.tolist()) - set(task.train_ids.tolist())
+    early, late = task.batch(0)[0], task.batch(9)[0]
+    assert set(early.flatten().tolist()) & pre_tokens
+    assert not set(late.flatten().tolist()) & pre_tokens
+
+
+class Killed(Exception):
+    pass
+
+
+def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, data):
+    cfg = TrainConfig(max_steps=12, eval_every=4, warmup_steps=2, bf16=False)
+    straight = make_task(data, cfg)
+    train(straight, cfg, tmp_path / "a" / "m.safetensors", torch.device("cpu"), console=quiet())
+
+    victim = make_task(data, cfg)
+    real_loss = victim.loss
+
+    def dies_at_step_6(step):
+        if step == 6:
+            raise Killed
+        return real_loss(step)
+
+    victim.loss = dies_at_step_6
+    out = tmp_path / "b" / "m.safetensors"
+    with pytest.raises(Killed):
+        train(victim, cfg, out, torch.device("cpu"), console=quiet())
+    resumed = make_task(data, cfg)
+    train(resumed, cfg, out, torch.device("cpu"), console=quiet())
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_too_short_text_is_refused(tmp_path, data):
+    (tmp_path / "tiny.txt").write_text("Too short.")
+    data.train = str(tmp_path / "tiny.txt")
+    with pytest.raises(ValueError, match="too short"):
+        make_task(data, TrainConfig())
