@@ -21,6 +21,18 @@ def _add_train(sub) -> None:
     g.add_argument("--n-embd", type=int, default=256)
     g.add_argument("--dropout", type=float, default=0.2)
     _add_loop_flags(g, steps=5000, lr=1e-3, batch=16)
+    r = models.add_parser("lstm", help="the Anna Karenina LSTM (or GRU)")
+    r.add_argument("--data", help="training text (.txt or .txt.xz); default: the shipped Anna Karenina corpus")
+    r.add_argument("--valid", help="validation text; default: the shipped Anna Karenina valid split")
+    r.add_argument("--out", default="checkpoints/anna.safetensors", help="checkpoint to write (best on valid)")
+    r.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
+    r.add_argument("--vocab-size", type=int, default=4096)
+    r.add_argument("--n-layer", type=int, default=2)
+    r.add_argument("--n-embd", type=int, default=480)
+    r.add_argument("--n-hidden", type=int, default=480)
+    r.add_argument("--bptt", type=int, default=128, help="tokens per truncated-backpropagation segment")
+    r.add_argument("--dropout", type=float, default=0.3)
+    _add_loop_flags(r, steps=4000, lr=2e-3, batch=32)
 
 
 def _add_loop_flags(p, steps: int, lr: float, batch: int) -> None:
@@ -62,6 +74,18 @@ def cmd_train(args) -> int:
         config = GPTConfig(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head,
                            n_embd=args.n_embd, dropout=args.dropout)
         task = GPTTask(config, data, cfg, dev.device)
+    else:
+        from core.models.lstm import LSTMConfig
+        from core.train.lstm import LSTMData, LSTMTask
+
+        data = LSTMData(vocab_size=args.vocab_size, batch_size=args.batch_size)
+        if args.data:
+            data.train = args.data
+        if args.valid:
+            data.valid = args.valid
+        config = LSTMConfig(n_embd=args.n_embd, n_hidden=args.n_hidden, n_layer=args.n_layer, dropout=args.dropout,
+                            cell=args.cell, bptt=args.bptt)
+        task = LSTMTask(config, data, cfg, dev.device)
     print(f"model: {task.model.num_params() / 1e6:.2f}M parameters", file=sys.stderr)
     train(task, cfg, Path(args.out), dev.device, resume=not args.fresh)
     return 0
@@ -129,7 +153,10 @@ def _add_eval(sub) -> None:
     g.add_argument("--text", help="text file (.txt or .txt.xz); default: the shipped Hemingway valid split")
     g.add_argument("--checkpoint", default="hemingway", help="model name or .safetensors path")
     g.add_argument("--stride", type=int, help="tokens scored per window after the first (default: half the context)")
-    for q in (g,):
+    r = models.add_parser("lstm", help="bits per character of the LSTM over a whole text file")
+    r.add_argument("--text", help="text file (.txt or .txt.xz); default: the shipped Anna Karenina valid split")
+    r.add_argument("--checkpoint", default="anna", help="model name or .safetensors path")
+    for q in (g, r):
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
 
@@ -139,15 +166,20 @@ def cmd_eval(args) -> int:
 
     from core.corpus import asset, read_text
 
-    if args.model == "gpt":
-        from core.evaluate import gpt_bits_per_char
+    if args.model in ("gpt", "lstm"):
+        from core.checkpoints import CheckpointError
+        from core.evaluate import gpt_bits_per_char, recurrent_bits_per_char
         from core.lm import load_language_model
 
-        text = read_text(args.text or asset("hemingway", "valid.txt.xz"))
+        default = asset("hemingway" if args.model == "gpt" else "anna", "valid.txt.xz")
+        text = read_text(args.text or default)
         lm = load_language_model(args.checkpoint, args.device)
-        if lm.kind != "gpt":
-            raise SystemExit(f"error: {lm.path} holds a '{lm.kind}' model, not a GPT")
-        result = gpt_bits_per_char(lm.model, lm.tokenizer, text, lm.device, stride=args.stride)
+        if lm.kind != args.model:
+            raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model, not a '{args.model}' model")
+        if lm.kind == "gpt":
+            result = gpt_bits_per_char(lm.model, lm.tokenizer, text, lm.device, stride=args.stride)
+        else:
+            result = recurrent_bits_per_char(lm.model, lm.tokenizer, text, lm.device)
         result = {k: result[k] for k in ("bits_per_char", "chars", "tokens")}
     if args.json:
         print(json.dumps(result))
@@ -162,8 +194,11 @@ def _add_bench(sub) -> None:
     models = p.add_subparsers(dest="model", required=True)
     g = models.add_parser("gpt", help="decode tokens/s at batch 1, with and without the KV cache")
     g.add_argument("--checkpoint", default="hemingway")
-    g.add_argument("--tokens", type=int, default=200, help="tokens generated per run")
-    for q in (g,):
+    g.add_argument("--tokens", type=int, nargs="+", default=[200], help="tokens generated per run")
+    r = models.add_parser("lstm", help="stateful streaming against re-feeding the window, tokens/s at batch 1")
+    r.add_argument("--checkpoint", default="anna")
+    r.add_argument("--tokens", type=int, nargs="+", default=[200, 1000], help="tokens generated per run")
+    for q in (g, r):
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
 
@@ -178,12 +213,17 @@ def cmd_bench(args) -> int:
 
     lm = load_language_model(args.checkpoint, args.device)
     result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
-              "params": lm.num_params(), **decode_speed(lm, args.tokens)}
+              "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
     if args.json:
         print(json.dumps(result))
     else:
         for k, v in result.items():
-            print(f"{k:>26}: {v}")
+            if k != "runs":
+                print(f"{k:>26}: {v}")
+        for run in result["runs"]:
+            print("")
+            for k, v in run.items():
+                print(f"{k:>26}: {v}")
     return 0
 
 

@@ -54,3 +54,37 @@ def gpt_bits_per_char(model, tokenizer: Tokenizer, text: str, device: torch.devi
         "tokens": n_pred,
         "bits_per_token": nll / n_pred / math.log(2),
     }
+
+
+@torch.no_grad()
+def recurrent_bits_per_char(model, tokenizer: Tokenizer, text: str, device: torch.device,
+                            segments: int = 8, burn_in: int = 256) -> dict:
+    """Stateful scoring: the text is cut into `segments` pieces run side by side;
+    each piece first reads (without scoring) up to `burn_in` tokens before it, so
+    every token is scored once with at least that much history."""
+    if not text:
+        raise ValueError("cannot score an empty text")
+    lead = tokenizer.encode("\n")
+    ids = torch.tensor(lead + tokenizer.encode(text), dtype=torch.long)
+    n = ids.numel()
+    bounds = torch.linspace(len(lead), n, segments + 1).long().tolist()
+    rows = [(max(0, a - burn_in), a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    width = max(b - s for s, _, b in rows) - 1
+    x = torch.zeros(len(rows), width, dtype=torch.long)
+    y = torch.full((len(rows), width), -1, dtype=torch.long)
+    for r, (s, a, b) in enumerate(rows):
+        x[r, :b - 1 - s] = ids[s:b - 1]
+        y[r, a - 1 - s:b - 1 - s] = ids[a:b]
+    model.eval()
+    nll, state = 0.0, None
+    for t in range(0, width, 512):  # chunks bound the memory of the logits
+        logits, _, state = model(x[:, t:t + 512].to(device), state=state)
+        nll += F.cross_entropy(logits.float().flatten(0, 1), y[:, t:t + 512].to(device).flatten(),
+                               ignore_index=-1, reduction="sum").item()
+    n_pred = n - len(lead)
+    return {
+        "bits_per_char": nll / len(text) / math.log(2),
+        "chars": len(text),
+        "tokens": n_pred,
+        "bits_per_token": nll / n_pred / math.log(2),
+    }

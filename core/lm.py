@@ -18,6 +18,7 @@ from core.tokenizer import Tokenizer
 # name -> (kind, checkpoint file, display title)
 TEXT_MODELS = {
     "hemingway": ("gpt", "hemingway.safetensors", "Hemingway"),
+    "anna": ("lstm", "anna.safetensors", "Anna"),
 }
 
 
@@ -71,6 +72,10 @@ def build_model(kind: str, config: dict) -> torch.nn.Module:
         from core.models.gpt import GPT, GPTConfig
 
         return GPT(GPTConfig(**config))
+    if kind == "lstm":
+        from core.models.lstm import LSTMConfig, RecurrentLM
+
+        return RecurrentLM(LSTMConfig(**config))
     raise CheckpointError(f"'{kind}' is not a text model")
 
 

@@ -6,6 +6,7 @@ import torch
 
 from core.checkpoints import Checkpoint, save_checkpoint, state_tensors
 from core.models.gpt import GPT, GPTConfig
+from core.models.lstm import LSTMConfig, RecurrentLM
 from core.tokenizer import Tokenizer
 
 TINY_TEXT = (
@@ -28,9 +29,17 @@ def tiny_gpt(tiny_tokenizer) -> GPT:
     return GPT(config).eval()
 
 
+@pytest.fixture(scope="session")
+def tiny_lstm(tiny_tokenizer) -> RecurrentLM:
+    torch.manual_seed(0)
+    config = LSTMConfig(vocab_size=tiny_tokenizer.vocab_size, n_embd=24, n_hidden=32, n_layer=2, dropout=0.0,
+                        bptt=16)
+    return RecurrentLM(config).eval()
+
+
 @pytest.fixture()
 def checkpoint_dir(tmp_path, monkeypatch, tiny_gpt, tiny_tokenizer):
-    """A checkpoints folder holding a tiny 'hemingway' model, set as $INKHORN_CHECKPOINTS."""
+    """A checkpoints folder holding a tiny 'hemingway' GPT, set as $INKHORN_CHECKPOINTS."""
     folder = tmp_path / "checkpoints"
     save_checkpoint(folder / "hemingway.safetensors",
                     Checkpoint("gpt", tiny_gpt.config.to_dict(), state_tensors(tiny_gpt),
@@ -39,3 +48,13 @@ def checkpoint_dir(tmp_path, monkeypatch, tiny_gpt, tiny_tokenizer):
     monkeypatch.setenv("INKHORN_CHECKPOINTS", str(folder))
     monkeypatch.setenv("INKHORN_DEVICE", "cpu")
     return folder
+
+
+@pytest.fixture()
+def anna_checkpoint(checkpoint_dir, tiny_lstm, tiny_tokenizer):
+    """Adds a tiny 'anna' LSTM to the checkpoint folder."""
+    save_checkpoint(checkpoint_dir / "anna.safetensors",
+                    Checkpoint("lstm", tiny_lstm.config.to_dict(), state_tensors(tiny_lstm),
+                               tokenizer=tiny_tokenizer.model_bytes, training={"best_valid": 9.9}),
+                    dtype=None)
+    return checkpoint_dir

@@ -58,10 +58,11 @@ def test_eval_json(checkpoint_dir, tmp_path):
 
 
 def test_bench_json(checkpoint_dir):
-    r = run(["bench", "gpt", "--tokens", "8", "--json"], checkpoint_dir)
+    r = run(["bench", "gpt", "--tokens", "8", "40", "--json"], checkpoint_dir)
     assert r.returncode == 0, r.stderr
-    result = json.loads(r.stdout)
-    assert result["incremental_tokens_per_s"] > 0 and result["rereading_tokens_per_s"] > 0
+    runs = json.loads(r.stdout)["runs"]
+    assert [run["new_tokens"] for run in runs] == [8, 40]
+    assert all(run["incremental_tokens_per_s"] > 0 and run["rereading_tokens_per_s"] > 0 for run in runs)
 
 
 def test_info_lists_checkpoints(checkpoint_dir):
@@ -74,3 +75,16 @@ def test_info_lists_checkpoints(checkpoint_dir):
 def test_help(args, tmp_path):
     r = run(args, tmp_path)
     assert r.returncode == 0 and "usage" in r.stdout
+
+
+def test_anna_generate_and_eval(anna_checkpoint, tmp_path):
+    r = run(["generate", "--model", "anna", "Anna and the prince", "-n", "10", "--seed", "2"], anna_checkpoint)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("Anna and the prince") and "anna · seed 2 · 10 tokens" in r.stderr
+    text = tmp_path / "v.txt"
+    text.write_text("Anna and the prince spoke of the ball.\n\nIt was late.")
+    r = run(["eval", "lstm", "--text", str(text), "--json"], anna_checkpoint)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["chars"] == len(text.read_text())
+    r = run(["eval", "gpt", "--checkpoint", "anna", "--text", str(text)], anna_checkpoint)
+    assert r.returncode == 2 and "not a 'gpt' model" in r.stderr
