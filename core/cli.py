@@ -157,6 +157,10 @@ def _add_eval(sub) -> None:
     r.add_argument("--text", help="text file (.txt or .txt.xz); default: the shipped Anna Karenina valid split")
     r.add_argument("--checkpoint", default="anna", help="model name or .safetensors path")
     for q in (g, r):
+        q.add_argument("--copy-rate", action="store_true",
+                       help="also report the share of 50-character spans of 20 samples (500 characters, "
+                            "temperature 0.8) found verbatim in the training text")
+        q.add_argument("--train-text", help="training text for --copy-rate (default: the shipped train split)")
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
 
@@ -181,6 +185,11 @@ def cmd_eval(args) -> int:
         else:
             result = recurrent_bits_per_char(lm.model, lm.tokenizer, text, lm.device)
         result = {k: result[k] for k in ("bits_per_char", "chars", "tokens")}
+        if args.copy_rate:
+            from core.evaluate import copy_rate, lm_samples
+
+            train_text = read_text(args.train_text or default.with_name("train.txt.xz"))
+            result["copy_rate"] = copy_rate(lm_samples(lm), train_text)
     if args.json:
         print(json.dumps(result))
     else:
@@ -233,7 +242,7 @@ def cmd_info(args) -> int:
 
     from core.checkpoints import CheckpointError, read_metadata
     from core.device import choose_device
-    from core.lm import checkpoint_dir
+    from core.paths import checkpoint_dir
 
     dev = choose_device()
     print(f"device     {dev.label} ({dev.reason})")

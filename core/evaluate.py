@@ -88,3 +88,25 @@ def recurrent_bits_per_char(model, tokenizer: Tokenizer, text: str, device: torc
         "tokens": n_pred,
         "bits_per_token": nll / n_pred / math.log(2),
     }
+
+
+def copy_rate(samples: list[str], train_text: str, span: int = 50) -> float:
+    """Share of the `span`-character windows of the samples (every offset) that
+    occur verbatim in the training text: how much the model recites."""
+    windows = [s[i:i + span] for s in samples for i in range(len(s) - span + 1)]
+    if not windows:
+        raise ValueError(f"samples are shorter than {span} characters")
+    return sum(w in train_text for w in windows) / len(windows)
+
+
+def lm_samples(lm, n: int = 20, chars: int = 500, temperature: float = 0.8) -> list[str]:
+    """`n` unprompted samples of `chars` characters, seeds 0..n-1."""
+    from core.generate import generate_text
+    from core.sampling import SamplerSettings
+
+    out = []
+    for seed in range(n):
+        settings = SamplerSettings(temperature=temperature, max_new_tokens=chars, seed=seed)
+        text = generate_text(lm.decoder(), lm.tokenizer, "", settings, context=lm.context)
+        out.append(text[:chars])
+    return out

@@ -1,7 +1,6 @@
 """Load a shipped or user-trained language model (GPT or LSTM) ready to stream text."""
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,20 +11,9 @@ import torch
 from core.checkpoints import CheckpointError, load_checkpoint, load_weights
 from core.device import choose_device
 from core.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
+from core.paths import TEXT_MODELS, checkpoint_dir
 from core.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
-
-# name -> (kind, checkpoint file, display title)
-TEXT_MODELS = {
-    "hemingway": ("gpt", "hemingway.safetensors", "Hemingway"),
-    "anna": ("lstm", "anna.safetensors", "Anna"),
-}
-
-
-def checkpoint_dir() -> Path:
-    """$INKHORN_CHECKPOINTS, else the checkpoints/ folder shipped beside the code."""
-    env = os.environ.get("INKHORN_CHECKPOINTS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "checkpoints"
 
 
 def resolve(name_or_path: str) -> tuple[Path, str | None]:

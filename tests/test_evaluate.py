@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.evaluate import gpt_bits_per_char, score_windows
+from core.evaluate import copy_rate, gpt_bits_per_char, score_windows
 
 
 @pytest.mark.parametrize("n,ctx,stride", [(1000, 64, 32), (65, 64, 32), (10, 64, 32), (300, 16, 16), (301, 16, 5)])
@@ -37,3 +37,12 @@ def test_long_text_is_scored_whole(tiny_gpt, tiny_tokenizer):
 def test_empty_text_is_refused(tiny_gpt, tiny_tokenizer):
     with pytest.raises(ValueError):
         gpt_bits_per_char(tiny_gpt, tiny_tokenizer, "", torch.device("cpu"))
+
+
+def test_copy_rate_counts_verbatim_spans():
+    train = "abcdefghij" * 3
+    assert copy_rate(["abcdefgh"], train, span=4) == 1.0
+    assert copy_rate(["zzzzzzzz"], train, span=4) == 0.0
+    assert copy_rate(["abcdzzzz"], train, span=4) == pytest.approx(1 / 5)
+    with pytest.raises(ValueError):
+        copy_rate(["ab"], train, span=4)

@@ -1,0 +1,1 @@
+"""Inkhorn's terminal app (Textual). Importing it must stay cheap: torch loads in workers."""

@@ -1,0 +1,294 @@
+"""Shared base of the two text panes (Hemingway, Anna): prompt, streaming output, probabilities, sampler bar.
+
+The model loads in a thread worker the first time the pane is shown, so the
+app paints before torch is imported. Generation runs in another thread worker
+that reads the pane's one SamplerSettings object at every token; the key
+actions below mutate that object on the UI thread, so the running generation
+picks a change up at its next token. Text reaches the screen in batches: the
+worker buffers pieces and hands them over with call_from_thread at most every
+FLUSH_SECONDS (the first piece at once), never once per token.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import ClassVar
+
+from textual import on, work
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input
+
+from core.paths import checkpoint_dir
+from core.sampling import SamplerSettings, new_seed
+from core.session import Generation, Session
+from tui import keys
+from tui.panes.not_landed import NotLanded
+from tui.widgets.output_view import OutputView
+from tui.widgets.probability_view import ProbabilityView
+from tui.widgets.sampler_bar import SamplerBar
+
+FLUSH_SECONDS = 0.05
+TOP_K_STEPS = (1, 2, 3, 5, 10, 20, 40, 100, 200, 0)  # 0 = off, the widest
+MAX_TEMPERATURE = 2.0
+
+
+def next_top_k(current: int, direction: int) -> int:
+    """The next wider (direction > 0) or narrower step of TOP_K_STEPS from `current`."""
+    width = lambda k: k if k else float("inf")  # noqa: E731 (0 = off is the widest)
+    if direction > 0:
+        return next((k for k in TOP_K_STEPS if width(k) > width(current)), 0)
+    return next((k for k in reversed(TOP_K_STEPS) if width(k) < width(current)), TOP_K_STEPS[0])
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return round(min(high, max(low, value)), 2)
+
+
+class TextPane(Vertical):
+    MODEL: ClassVar[str]          # name for core.lm.load_language_model
+    TITLE: ClassVar[str]
+    CHECKPOINT: ClassVar[str]     # file name in the checkpoints folder: "landed" means it exists
+    TRAIN_COMMAND: ClassVar[str]
+    PLACEHOLDER: ClassVar[str] = "Prompt (Enter generates)"
+
+    BINDINGS = keys.TEXT_PANE
+
+    class StatusChanged(Message):
+        def __init__(self, pane: "TextPane") -> None:
+            super().__init__()
+            self.pane = pane
+
+    def __init__(self, session: Session, **kwargs):
+        super().__init__(**kwargs)
+        self.session = session
+        self.settings = SamplerSettings()
+        self.landed = (checkpoint_dir() / self.CHECKPOINT).exists()
+        self.lm = None                # core.lm.LanguageModel once loaded
+        self.device_label = ""
+        self.state = "waiting" if self.landed else "missing"  # then loading, ready or failed
+        self.status = f"{self.MODEL}: no checkpoint" if not self.landed else ""
+        self.generation = 0           # id of the generation on screen; stale workers are ignored
+        self.cancel: threading.Event | None = None
+        self.steps_shown = 0          # batches that reached the screen (tests use it)
+        self._warmer_temperature = self.settings.temperature  # restored when greedy goes off
+
+    # ----- layout -------------------------------------------------------------------------------
+    def compose(self):
+        if not self.landed:
+            yield NotLanded(self.TITLE, [self.CHECKPOINT], [self.TRAIN_COMMAND], classes="notice")
+            return
+        yield Input(placeholder=self.PLACEHOLDER, id="prompt")
+        with Horizontal(id="body"):
+            yield OutputView(id="output")
+            yield ProbabilityView(id="probs")
+        yield SamplerBar(self.settings, id="sampler")
+
+    @property
+    def output(self) -> OutputView:
+        return self.query_one(OutputView)
+
+    @property
+    def running(self) -> bool:
+        return self.cancel is not None and not self.cancel.is_set()
+
+    def focus_prompt(self) -> None:
+        if self.landed:
+            self.query_one("#prompt", Input).focus()
+
+    def on_show(self) -> None:
+        if self.state == "waiting":
+            self.state = "loading"
+            self._set_status(f"loading {self.MODEL}…")
+            self.output.loading = True
+            self.call_after_refresh(self.load_model)
+
+    def on_unmount(self) -> None:
+        if self.cancel is not None:
+            self.cancel.set()
+
+    def _set_status(self, status: str) -> None:
+        self.status = status
+        self.post_message(self.StatusChanged(self))
+
+    def _from_worker(self, callback, *args) -> None:
+        """call_from_thread that tolerates the app closing under a running worker."""
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app has closed; on_unmount has already told the generation to stop
+
+    # ----- loading ------------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="load")
+    def load_model(self) -> None:
+        from core.checkpoints import CheckpointError
+        from core.device import choose_device
+        from core.lm import load_language_model
+
+        try:
+            device = choose_device()
+            lm = load_language_model(self.MODEL, device.device)
+        except CheckpointError as e:
+            self._from_worker(self._load_failed, str(e))
+        except Exception as e:  # a broken install or file: say so in the pane, keep the app alive
+            self._from_worker(self._load_failed, f"{type(e).__name__}: {e}")
+        else:
+            self._from_worker(self._loaded, lm, device.label)
+
+    def _loaded(self, lm, device_label: str) -> None:
+        self.lm, self.device_label, self.state = lm, device_label, "ready"
+        self.output.loading = False
+        self._set_status(self._model_status())
+
+    def _load_failed(self, message: str) -> None:
+        self.state = "failed"
+        self.output.loading = False
+        self.output.show_message(f"Could not load {self.MODEL}.\n\n{message}", "bold red")
+        self._set_status(f"{self.MODEL}: not loaded")
+
+    def _model_status(self, extra: str = "") -> str:
+        params = self.lm.num_params()
+        size = f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params / 1e3:.0f}k"
+        status = f"{self.device_label} · {self.lm.name} · {size} params"
+        return f"{status} · {extra}" if extra else status
+
+    # ----- generation ---------------------------------------------------------------------------
+    @on(Input.Submitted, "#prompt")
+    def _prompt_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_generate()
+
+    def action_generate(self) -> None:
+        self._start(continued=False)
+
+    def action_continue_text(self) -> None:
+        self._start(continued=bool(self.output.generated))
+
+    def _start(self, continued: bool) -> None:
+        if self.state != "ready":
+            self.notify(f"{self.MODEL} is not loaded yet" if self.state == "loading" else self.status,
+                        severity="warning")
+            return
+        if self.cancel is not None:
+            self.cancel.set()
+        self.generation += 1
+        self.cancel = threading.Event()
+        output = self.output
+        if continued:
+            prompt = output.text
+        else:
+            prompt = self.query_one("#prompt", Input).value
+            output.start(prompt)
+        self.query_one(ProbabilityView).show_step(None)
+        output.focus()
+        self._set_status(self._model_status("generating…"))
+        self.run_generation(self.generation, prompt, continued, self.cancel, self.settings.to_dict())
+
+    @work(thread=True, exclusive=True, group="generate")
+    def run_generation(self, generation: int, prompt: str, continued: bool, cancel: threading.Event,
+                       settings_before: dict) -> None:
+        from core.generate import GenerationStats
+
+        stats = GenerationStats()
+        pending: list[str] = []
+        produced: list[str] = []
+        seeds: list[int] = []
+        step = None
+        flushed_at = 0.0
+        error = None
+        try:
+            for step in self.lm.stream(prompt, self.settings, cancel, stats):
+                pending.append(step.text)
+                produced.append(step.text)
+                if not seeds or seeds[-1] != step.seed:
+                    seeds.append(step.seed)
+                if time.monotonic() - flushed_at >= FLUSH_SECONDS:
+                    self._from_worker(self._show, generation, "".join(pending), step, stats.tokens_per_second)
+                    pending.clear()
+                    flushed_at = time.monotonic()
+        except Exception as e:  # e.g. a model that fails mid-run: report it, keep the app
+            error = f"{type(e).__name__}: {e}"
+        record = Generation(self.MODEL, prompt, "".join(produced), continued, settings_before,
+                            self.settings.to_dict(), seeds, stats.tokens, stats.tokens_per_second,
+                            stats.cancelled, list(stats.notes))
+        self._from_worker(self._finish, generation, "".join(pending), step, record, error)
+
+    def _show(self, generation: int, text: str, step, tokens_per_second: float) -> None:
+        if generation != self.generation:
+            return
+        self.output.append(text)
+        self.query_one(ProbabilityView).show_step(step)
+        self.steps_shown += 1
+        self._set_status(self._model_status(f"generating · {tokens_per_second:.1f} tok/s"))
+
+    def _finish(self, generation: int, text: str, step, record: Generation, error: str | None) -> None:
+        self.session.add(record)
+        if generation != self.generation:
+            return
+        self.cancel = None
+        self.output.append(text)
+        if step is not None:
+            self.query_one(ProbabilityView).show_step(step)
+            self.steps_shown += 1
+        self.query_one(SamplerBar).show(record.seeds[-1] if record.seeds else None)
+        stopped = " · stopped" if record.cancelled else ""
+        self._set_status(self._model_status(f"{record.tokens} tokens · {record.tokens_per_second:.1f} tok/s{stopped}"))
+        for note in record.notes:
+            self.notify(note, title="prompt")
+        if error:
+            self.notify(error, title="generation failed", severity="error")
+
+    # ----- keys ---------------------------------------------------------------------------------
+    def action_stop(self) -> None:
+        if self.running:
+            self.cancel.set()
+        elif self.query_one("#prompt", Input).has_focus:
+            self.output.focus()
+        else:
+            self.focus_prompt()
+
+    def action_toggle_probs(self) -> None:
+        self.query_one(ProbabilityView).toggle_class("shown")
+
+    def action_copy(self) -> None:
+        text = self.output.text
+        if not text:
+            self.notify("nothing to copy yet", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"copied {len(text)} characters (OSC 52)")
+
+    def _settings_changed(self) -> None:
+        self.query_one(SamplerBar).show()
+
+    def action_temperature(self, delta: float) -> None:
+        self.settings.temperature = _clamp(self.settings.temperature + delta, 0.0, MAX_TEMPERATURE)
+        self._settings_changed()
+
+    def action_greedy(self) -> None:
+        if self.settings.temperature > 0:
+            self._warmer_temperature = self.settings.temperature
+            self.settings.temperature = 0.0
+        else:
+            self.settings.temperature = self._warmer_temperature or 0.8
+        self._settings_changed()
+
+    def action_top_k(self, direction: int) -> None:
+        self.settings.top_k = next_top_k(self.settings.top_k, direction)
+        self._settings_changed()
+
+    def action_top_p(self, delta: float) -> None:
+        self.settings.top_p = _clamp(self.settings.top_p + delta, 0.05, 1.0)
+        self._settings_changed()
+
+    def action_min_p(self, delta: float) -> None:
+        self.settings.min_p = _clamp(self.settings.min_p + delta, 0.0, 0.9)
+        self._settings_changed()
+
+    def action_repetition(self, delta: float) -> None:
+        self.settings.repetition_penalty = _clamp(self.settings.repetition_penalty + delta, 1.0, 2.0)
+        self._settings_changed()
+
+    def action_new_seed(self) -> None:
+        self.settings.seed = new_seed()
+        self._settings_changed()
