@@ -1,242 +1,21 @@
-"""`inkhorn` command line: the TUI with no arguments, subcommands for everything else."""
+"""`inkhorn` command line: the app with no arguments, subcommands for everything else.
+
+Each family of models registers its own subcommands (core/cli_text.py, ...):
+top-level commands such as `generate`, and one entry each under the shared
+`train`, `eval` and `bench` commands.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from core import cli_text
 
-def _add_train(sub) -> None:
-    p = sub.add_parser("train", help="train a model")
-    models = p.add_subparsers(dest="model", required=True)
-    g = models.add_parser("gpt", help="the Hemingway GPT")
-    g.add_argument("--data", help="training text (.txt or .txt.xz); default: the shipped Hemingway corpus")
-    g.add_argument("--valid", help="validation text; default: the shipped Hemingway valid split")
-    g.add_argument("--pretrain", help="extra text mixed in early in training; default: Anna Karenina; 'none' for none")
-    g.add_argument("--pretrain-frac", type=float, default=0.6, help="share of steps that mix in the pre-training text")
-    g.add_argument("--out", default="checkpoints/hemingway.safetensors", help="checkpoint to write (best on valid)")
-    g.add_argument("--vocab-size", type=int, default=4096)
-    g.add_argument("--block-size", type=int, default=256)
-    g.add_argument("--n-layer", type=int, default=6)
-    g.add_argument("--n-head", type=int, default=4)
-    g.add_argument("--n-embd", type=int, default=256)
-    g.add_argument("--dropout", type=float, default=0.2)
-    _add_loop_flags(g, steps=5000, lr=1e-3, batch=16)
-    r = models.add_parser("lstm", help="the Anna Karenina LSTM (or GRU)")
-    r.add_argument("--data", help="training text (.txt or .txt.xz); default: the shipped Anna Karenina corpus")
-    r.add_argument("--valid", help="validation text; default: the shipped Anna Karenina valid split")
-    r.add_argument("--out", default="checkpoints/anna.safetensors", help="checkpoint to write (best on valid)")
-    r.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
-    r.add_argument("--vocab-size", type=int, default=4096)
-    r.add_argument("--n-layer", type=int, default=2)
-    r.add_argument("--n-embd", type=int, default=480)
-    r.add_argument("--n-hidden", type=int, default=480)
-    r.add_argument("--bptt", type=int, default=128, help="tokens per truncated-backpropagation segment")
-    r.add_argument("--dropout", type=float, default=0.3)
-    _add_loop_flags(r, steps=4000, lr=2e-3, batch=32)
-
-
-def _add_loop_flags(p, steps: int, lr: float, batch: int) -> None:
-    p.add_argument("--steps", type=int, default=steps)
-    p.add_argument("--batch-size", type=int, default=batch)
-    p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--min-lr", type=float, default=lr / 10)
-    p.add_argument("--warmup", type=int, default=200)
-    p.add_argument("--weight-decay", type=float, default=0.1)
-    p.add_argument("--eval-every", type=int, default=250)
-    p.add_argument("--seed", type=int, default=1337)
-    p.add_argument("--no-bf16", action="store_true", help="train in fp32")
-    p.add_argument("--fresh", action="store_true", help="ignore a resume file and start over")
-    p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-
-
-def cmd_train(args) -> int:
-    from pathlib import Path
-
-    from core.device import choose_device
-    from core.train.loop import TrainConfig, train
-
-    dev = choose_device(args.device)
-    print(f"device: {dev.label} ({dev.reason})", file=sys.stderr)
-    cfg = TrainConfig(max_steps=args.steps, lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
-                      weight_decay=args.weight_decay, eval_every=args.eval_every, seed=args.seed,
-                      bf16=not args.no_bf16)
-    if args.model == "gpt":
-        from core.models.gpt import GPTConfig
-        from core.train.gpt import GPTData, GPTTask
-
-        data = GPTData(vocab_size=args.vocab_size, batch_size=args.batch_size, pretrain_frac=args.pretrain_frac)
-        if args.data:
-            data.train = args.data
-        if args.valid:
-            data.valid = args.valid
-        if args.pretrain:
-            data.pretrain = None if args.pretrain == "none" else args.pretrain
-        config = GPTConfig(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head,
-                           n_embd=args.n_embd, dropout=args.dropout)
-        task = GPTTask(config, data, cfg, dev.device)
-    else:
-        from core.models.lstm import LSTMConfig
-        from core.train.lstm import LSTMData, LSTMTask
-
-        data = LSTMData(vocab_size=args.vocab_size, batch_size=args.batch_size)
-        if args.data:
-            data.train = args.data
-        if args.valid:
-            data.valid = args.valid
-        config = LSTMConfig(n_embd=args.n_embd, n_hidden=args.n_hidden, n_layer=args.n_layer, dropout=args.dropout,
-                            cell=args.cell, bptt=args.bptt)
-        task = LSTMTask(config, data, cfg, dev.device)
-    print(f"model: {task.model.num_params() / 1e6:.2f}M parameters", file=sys.stderr)
-    train(task, cfg, Path(args.out), dev.device, resume=not args.fresh)
-    return 0
-
-
-def _add_generate(sub) -> None:
-    p = sub.add_parser("generate", help="stream text from a language model")
-    p.add_argument("prompt", nargs="?", help="the prompt; '-' or nothing reads it from stdin when piped")
-    p.add_argument("--model", default="hemingway", help="hemingway, or a path to a .safetensors checkpoint")
-    p.add_argument("-t", "--temperature", type=float, default=0.8, help="0 means greedy")
-    p.add_argument("-k", "--top-k", type=int, default=40, help="0 turns it off")
-    p.add_argument("-p", "--top-p", type=float, default=0.95, help="1.0 turns it off")
-    p.add_argument("--min-p", type=float, default=0.0, help="0 turns it off")
-    p.add_argument("--repetition-penalty", type=float, default=1.0, help="1.0 turns it off")
-    p.add_argument("-n", "--max-new-tokens", type=int, default=300)
-    p.add_argument("--seed", type=int, help="fix the seed to reproduce a text (the seed used is printed)")
-    p.add_argument("--no-prompt", action="store_true", help="print only the continuation, not the prompt")
-    p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
-
-
-def cmd_generate(args) -> int:
-    import threading
-
-    from core.generate import GenerationStats
-    from core.lm import load_language_model
-    from core.sampling import SamplerSettings
-
-    prompt = args.prompt
-    if prompt in (None, "-"):
-        prompt = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
-    settings = SamplerSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                               min_p=args.min_p, repetition_penalty=args.repetition_penalty,
-                               max_new_tokens=args.max_new_tokens, seed=args.seed).validate()
-    lm = load_language_model(args.model, args.device)
-    stats, cancel = GenerationStats(), threading.Event()
-    steps = lm.stream(prompt, settings, cancel, stats)
-    out = sys.stdout
-    try:
-        first = next(steps, None)  # prompt notes are known once generation starts
-        for note in stats.notes:
-            print(f"note: {note}", file=sys.stderr)
-        if not args.no_prompt:
-            out.write(prompt)
-        if first is not None:
-            out.write(first.text)
-            out.flush()
-        for step in steps:
-            out.write(step.text)
-            out.flush()
-    except KeyboardInterrupt:
-        cancel.set()
-        stats.cancelled = True
-    out.write("\n")
-    out.flush()
-    state = "stopped" if stats.cancelled else "done"
-    print(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
-          file=sys.stderr)
-    return 130 if stats.cancelled else 0
-
-
-def _add_eval(sub) -> None:
-    p = sub.add_parser("eval", help="measure a model on held-out data")
-    models = p.add_subparsers(dest="model", required=True)
-    g = models.add_parser("gpt", help="bits per character of the GPT over a whole text file")
-    g.add_argument("--text", help="text file (.txt or .txt.xz); default: the shipped Hemingway valid split")
-    g.add_argument("--checkpoint", default="hemingway", help="model name or .safetensors path")
-    g.add_argument("--stride", type=int, help="tokens scored per window after the first (default: half the context)")
-    r = models.add_parser("lstm", help="bits per character of the LSTM over a whole text file")
-    r.add_argument("--text", help="text file (.txt or .txt.xz); default: the shipped Anna Karenina valid split")
-    r.add_argument("--checkpoint", default="anna", help="model name or .safetensors path")
-    for q in (g, r):
-        q.add_argument("--copy-rate", action="store_true",
-                       help="also report the share of 50-character spans of 20 samples (500 characters, "
-                            "temperature 0.8) found verbatim in the training text")
-        q.add_argument("--train-text", help="training text for --copy-rate (default: the shipped train split)")
-        q.add_argument("--json", action="store_true", help="print a JSON object")
-        q.add_argument("--device")
-
-
-def cmd_eval(args) -> int:
-    import json
-
-    from core.corpus import asset, read_text
-
-    if args.model in ("gpt", "lstm"):
-        from core.checkpoints import CheckpointError
-        from core.evaluate import gpt_bits_per_char, recurrent_bits_per_char
-        from core.lm import load_language_model
-
-        default = asset("hemingway" if args.model == "gpt" else "anna", "valid.txt.xz")
-        text = read_text(args.text or default)
-        lm = load_language_model(args.checkpoint, args.device)
-        if lm.kind != args.model:
-            raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model, not a '{args.model}' model")
-        if lm.kind == "gpt":
-            result = gpt_bits_per_char(lm.model, lm.tokenizer, text, lm.device, stride=args.stride)
-        else:
-            result = recurrent_bits_per_char(lm.model, lm.tokenizer, text, lm.device)
-        result = {k: result[k] for k in ("bits_per_char", "chars", "tokens")}
-        if args.copy_rate:
-            from core.evaluate import copy_rate, lm_samples
-
-            train_text = read_text(args.train_text or default.with_name("train.txt.xz"))
-            result["copy_rate"] = copy_rate(lm_samples(lm), train_text)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            print(f"{k:>16}: {v:.4f}" if isinstance(v, float) else f"{k:>16}: {v}")
-    return 0
-
-
-def _add_bench(sub) -> None:
-    p = sub.add_parser("bench", help="speed benchmarks")
-    models = p.add_subparsers(dest="model", required=True)
-    g = models.add_parser("gpt", help="decode tokens/s at batch 1, with and without the KV cache")
-    g.add_argument("--checkpoint", default="hemingway")
-    g.add_argument("--tokens", type=int, nargs="+", default=[200], help="tokens generated per run")
-    r = models.add_parser("lstm", help="stateful streaming against re-feeding the window, tokens/s at batch 1")
-    r.add_argument("--checkpoint", default="anna")
-    r.add_argument("--tokens", type=int, nargs="+", default=[200, 1000], help="tokens generated per run")
-    for q in (g, r):
-        q.add_argument("--json", action="store_true", help="print a JSON object")
-        q.add_argument("--device")
-
-
-def cmd_bench(args) -> int:
-    import json
-
-    import torch
-
-    from core.bench import decode_speed
-    from core.lm import load_language_model
-
-    lm = load_language_model(args.checkpoint, args.device)
-    result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
-              "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for k, v in result.items():
-            if k != "runs":
-                print(f"{k:>26}: {v}")
-        for run in result["runs"]:
-            print("")
-            for k, v in run.items():
-                print(f"{k:>26}: {v}")
-    return 0
+FAMILIES = (cli_text,)
 
 
 def cmd_info(args) -> int:
+    import json
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
@@ -259,8 +38,6 @@ def cmd_info(args) -> int:
     files = [f for f in files if not f.name.endswith(".resume.safetensors")]
     if not files:
         print("  (none)")
-    import json
-
     for f in files:
         size = f.stat().st_size / 2**20
         try:
@@ -278,26 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inkhorn", description="A terminal studio for small generative models. "
                                      "With no command, opens the app.")
     sub = parser.add_subparsers(dest="command")
-    _add_generate(sub)
-    _add_eval(sub)
-    _add_bench(sub)
-    sub.add_parser("info", help="device, versions and checkpoints")
-    _add_train(sub)
+    groups = {}
+    for name, text in (("train", "train a model"), ("eval", "measure a model on held-out data (--json for JSON)"),
+                       ("bench", "speed benchmarks (--json for JSON)")):
+        groups[name] = sub.add_parser(name, help=text).add_subparsers(dest="model", required=True)
+    sub.add_parser("info", help="device, versions and checkpoints").set_defaults(func=cmd_info)
+    for family in FAMILIES:
+        family.register(sub, groups["train"], groups["eval"], groups["bench"])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if args.command is None:
         from tui.app import main as run_app
 
         return run_app() or 0
-    handlers = {"train": cmd_train, "generate": cmd_generate, "eval": cmd_eval, "bench": cmd_bench, "info": cmd_info}
     from core.checkpoints import CheckpointError
 
     try:
-        return handlers[args.command](args)
+        return args.func(args)
     except (CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
