@@ -81,6 +81,11 @@ def cmd_train(args) -> int:
     from core.train.loop import train
 
     dev, cfg = loop_config(args)
+    from core.tokenizer import Tokenizer
+    from core.train.loop import resume_tokenizer
+
+    saved = None if args.fresh else resume_tokenizer(Path(args.out))
+    tokenizer = Tokenizer(saved) if saved else None
     if args.model == "gpt":
         from core.models.gpt import GPTConfig
         from core.train.gpt import GPTData, GPTTask
@@ -94,7 +99,7 @@ def cmd_train(args) -> int:
             data.pretrain = None if args.pretrain == "none" else args.pretrain
         config = GPTConfig(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head,
                            n_embd=args.n_embd, dropout=args.dropout)
-        task = GPTTask(config, data, cfg, dev.device)
+        task = GPTTask(config, data, cfg, dev.device, tokenizer)
     else:
         from core.models.lstm import LSTMConfig
         from core.train.lstm import LSTMData, LSTMTask
@@ -106,7 +111,7 @@ def cmd_train(args) -> int:
             data.valid = args.valid
         config = LSTMConfig(n_embd=args.n_embd, n_hidden=args.n_hidden, n_layer=args.n_layer, dropout=args.dropout,
                             cell=args.cell, bptt=args.bptt)
-        task = LSTMTask(config, data, cfg, dev.device)
+        task = LSTMTask(config, data, cfg, dev.device, tokenizer)
     print(f"model: {task.model.num_params() / 1e6:.2f}M parameters", file=sys.stderr)
     train(task, cfg, Path(args.out), dev.device, resume=not args.fresh)
     return 0

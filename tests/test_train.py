@@ -5,7 +5,8 @@ from rich.console import Console
 from core.checkpoints import load_checkpoint
 from core.models.gpt import GPTConfig
 from core.train.gpt import GPTData, GPTTask
-from core.train.loop import TrainConfig, lr_at, train
+from core.tokenizer import Tokenizer
+from core.train.loop import TrainConfig, lr_at, resume_tokenizer, train
 
 TEXT = ("The sun also rises over the river and the hills. We walked down the road in the rain. " * 60 + "\n\n") * 3
 
@@ -19,10 +20,10 @@ def data(tmp_path):
                    pretrain=str(tmp_path / "pre.txt"), vocab_size=300, batch_size=4)
 
 
-def make_task(data, cfg):
+def make_task(data, cfg, tokenizer=None):
     torch.manual_seed(0)
     return GPTTask(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32, dropout=0.1), data, cfg,
-                   torch.device("cpu"))
+                   torch.device("cpu"), tokenizer)
 
 
 def quiet():
@@ -80,7 +81,9 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, data):
     out = tmp_path / "b" / "m.safetensors"
     with pytest.raises(Killed):
         train(victim, cfg, out, torch.device("cpu"), console=quiet())
-    resumed = make_task(data, cfg)
+    saved = resume_tokenizer(out)
+    assert saved == victim.tokenizer.model_bytes
+    resumed = make_task(data, cfg, Tokenizer(saved))
     train(resumed, cfg, out, torch.device("cpu"), console=quiet())
     for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.allclose(a, b, atol=1e-6), name

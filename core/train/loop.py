@@ -9,6 +9,7 @@ its checkpoint and, optionally, how to show a sample.
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
 import time
@@ -77,8 +78,9 @@ def _resume_path(out: Path) -> Path:
     return out.with_name(out.stem + ".resume.safetensors")
 
 
-def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict) -> None:
-    """Full-precision weights, optimizer moments and loop state, without pickle."""
+def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
+                tokenizer: bytes | None = None) -> None:
+    """Full-precision weights, optimizer moments, loop state and the tokenizer, without pickle."""
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()
                if k not in getattr(model, "tied_weights", ())}
     opt_state = opt.state_dict()
@@ -86,7 +88,22 @@ def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, 
         for key, val in st.items():
             tensors[f"optim.{idx}.{key}"] = torch.as_tensor(val).detach().cpu().contiguous()
     meta = {"loop": json.dumps(state), "param_groups": json.dumps(opt_state["param_groups"])}
+    if tokenizer is not None:
+        meta["tokenizer"] = base64.b64encode(tokenizer).decode("ascii")
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+
+
+def resume_tokenizer(out: Path) -> bytes | None:
+    """The tokenizer a resumable run of `out` was started with: a resumed run must
+    keep it, since retraining SentencePiece need not give byte-identical ids."""
+    from safetensors import safe_open
+
+    path = _resume_path(Path(out))
+    if not path.exists():
+        return None
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    return base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None
 
 
 def load_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
@@ -133,7 +150,8 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
         console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
         if text:
             console.log(f"[dim]sample: {text!r}[/]")
-        save_resume(resume_file, model, opt, loop)
+        tokenizer = getattr(task, "tokenizer", None)
+        save_resume(resume_file, model, opt, loop, tokenizer.model_bytes if tokenizer is not None else None)
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
