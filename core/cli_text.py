@@ -78,14 +78,16 @@ def register(sub, train, evaluate, bench) -> None:
 def cmd_train(args) -> int:
     from pathlib import Path
 
-    from core.train.loop import train
+    from core.checkpoints import load_checkpoint, load_weights
+    from core.tokenizer import Tokenizer
+    from core.train.loop import resume_tokenizer, train
 
     dev, cfg = loop_config(args)
-    from core.tokenizer import Tokenizer
-    from core.train.loop import resume_tokenizer
-
+    init = load_checkpoint(args.init, args.model) if args.init else None
     saved = None if args.fresh else resume_tokenizer(Path(args.out))
-    tokenizer = Tokenizer(saved) if saved else None
+    tokenizer = Tokenizer(saved) if saved else Tokenizer(init.tokenizer) if init else None
+    if init:
+        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
     if args.model == "gpt":
         from core.models.gpt import GPTConfig
         from core.train.gpt import GPTData, GPTTask
@@ -99,6 +101,8 @@ def cmd_train(args) -> int:
             data.pretrain = None if args.pretrain == "none" else args.pretrain
         config = GPTConfig(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head,
                            n_embd=args.n_embd, dropout=args.dropout)
+        if init:
+            config = GPTConfig(**{**init.config, "dropout": args.dropout})
         task = GPTTask(config, data, cfg, dev.device, tokenizer)
     else:
         from core.models.lstm import LSTMConfig
@@ -111,7 +115,11 @@ def cmd_train(args) -> int:
             data.valid = args.valid
         config = LSTMConfig(n_embd=args.n_embd, n_hidden=args.n_hidden, n_layer=args.n_layer, dropout=args.dropout,
                             cell=args.cell, bptt=args.bptt)
+        if init:
+            config = LSTMConfig(**{**init.config, "dropout": args.dropout})
         task = LSTMTask(config, data, cfg, dev.device, tokenizer)
+    if init:
+        load_weights(task.model, init.tensors, args.init)
     print(f"model: {task.model.num_params() / 1e6:.2f}M parameters", file=sys.stderr)
     train(task, cfg, Path(args.out), dev.device, resume=not args.fresh)
     return 0

@@ -88,3 +88,20 @@ def test_anna_generate_and_eval(anna_checkpoint, tmp_path):
     assert json.loads(r.stdout)["chars"] == len(text.read_text())
     r = run(["eval", "gpt", "--checkpoint", "anna", "--text", str(text)], anna_checkpoint)
     assert r.returncode == 2 and "not a 'gpt' model" in r.stderr
+
+
+def test_train_gpt_from_a_checkpoint(checkpoint_dir, tmp_path):
+    text = tmp_path / "t.txt"
+    text.write_text("We walked down the road in the rain and it was cold. " * 40)
+    out = tmp_path / "fine.safetensors"
+    r = run(["train", "gpt", "--init", str(checkpoint_dir / "hemingway.safetensors"), "--data", str(text),
+             "--valid", str(text), "--pretrain", "none", "--steps", "4", "--eval-every", "2", "--warmup", "1",
+             "--batch-size", "2", "--out", str(out)], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    from core.checkpoints import load_checkpoint
+
+    tuned = load_checkpoint(out, "gpt")
+    base = load_checkpoint(checkpoint_dir / "hemingway.safetensors", "gpt")
+    assert tuned.tokenizer == base.tokenizer
+    assert {k: v for k, v in tuned.config.items() if k != "dropout"} == \
+        {k: v for k, v in base.config.items() if k != "dropout"}
