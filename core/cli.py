@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from core import cli_text
+from core import cli_art, cli_text, cli_translate
 
-FAMILIES = (cli_text,)
+FAMILIES = (cli_text, cli_translate, cli_art)
 
 
 def cmd_info(args) -> int:
@@ -43,9 +43,9 @@ def cmd_info(args) -> int:
         try:
             meta = read_metadata(f)
             training = json.loads(meta.get("training", "{}"))
-            best = training.get("best_valid")
-            best = f"valid {best:.4f}" if isinstance(best, float) else ""
-            print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {best}")
+            valid = {k: v for k, v in training.get("valid", {}).items() if k not in ("step", "metric")}
+            shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in valid.items())
+            print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {shown}")
         except CheckpointError as e:
             print(f"  {f.name:<28} unreadable: {e}")
     return 0

@@ -16,7 +16,6 @@ def add_loop_flags(p, steps: int, lr: float, batch: int) -> None:
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--no-bf16", action="store_true", help="train in fp32")
     p.add_argument("--fresh", action="store_true", help="ignore a resume file and start over")
-    p.add_argument("--init", help="start from the weights of this checkpoint (fine-tuning or training on)")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
 
 

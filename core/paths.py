@@ -10,6 +10,8 @@ TEXT_MODELS = {
     "anna": ("lstm", "anna.safetensors", "Anna"),
 }
 
+TRANSLATOR_CHECKPOINT = "en-fr.safetensors"
+
 
 def checkpoint_dir() -> Path:
     """$INKHORN_CHECKPOINTS, else the checkpoints/ folder shipped beside the code."""

@@ -51,8 +51,9 @@ class InkhornApp(App):
 
     def _pane_changed(self) -> None:
         pane = self.active_pane
-        self.query_one("#status", Static).update(pane.status if isinstance(pane, TextPane) else "")
-        if isinstance(pane, TextPane) and pane.landed:
+        live = isinstance(pane, (TextPane, TranslatePane, ArtPane))
+        self.query_one("#status", Static).update(pane.status if live else "")
+        if live and pane.landed:
             pane.focus_prompt()
         else:
             self.query_one(TabbedContent).query_one("Tabs").focus()
@@ -94,8 +95,8 @@ class InkhornApp(App):
             yield SystemCommand(binding.description.capitalize(), self._key_help(binding),
                                 partial(self.run_action, binding.action))
         pane = self.active_pane
-        if isinstance(pane, TextPane) and pane.landed:
-            for binding in keys.TEXT_PANE:
+        if isinstance(pane, (TextPane, TranslatePane, ArtPane)) and pane.landed:
+            for binding in pane.BINDINGS:  # each pane's list from tui.keys
                 yield SystemCommand(f"{pane.TITLE}: {binding.description}", self._key_help(binding),
                                     partial(self.run_action, binding.action, pane))
 

@@ -14,7 +14,9 @@ from tui import keys
 def help_rows(app) -> list[tuple[str, str]]:
     """(keys, what they do); a row with an empty first cell is a heading."""
     rows = []
-    for title, bindings in (("Anywhere", keys.APP), ("Text panes, when the prompt is not focused", keys.TEXT_PANE)):
+    sections = (("Anywhere", keys.APP), ("Text panes, when the prompt is not focused", keys.TEXT_PANE),
+                ("Translate", keys.TRANSLATE_PANE), ("Latent art", keys.ART_PANE))
+    for title, bindings in sections:
         rows.append(("", title))
         rows += [(app.get_key_display(b), b.tooltip or b.description) for b in bindings]
     rows += [

@@ -43,6 +43,35 @@ TEXT_PANE = [
     Binding("g", "greedy", "greedy", tooltip="Greedy decoding (temperature 0) on or off"),
 ]
 
+_HISTORY = Binding.Group("history", compact=True)
+
+TRANSLATE_PANE = [
+    Binding("enter", "translate", "translate", tooltip="Translate the input line"),
+    # priority: a one-line Input binds up/down to scrolling it cannot do, which would hide these
+    Binding("up", "history(-1)", "previous sentence", group=_HISTORY, priority=True),
+    Binding("down", "history(1)", "next sentence", group=_HISTORY, priority=True),
+    Binding("ctrl+g", "toggle_beam", "beam/greedy", tooltip="Switch between beam search (beam 4) and greedy "
+            "decoding; translates the sentence on show again"),
+    Binding("ctrl+y", "copy", "copy", tooltip="Copy the translation to the clipboard (OSC 52)"),
+]
+
+_SEED = Binding.Group("seed", compact=True)
+_COUNT = Binding.Group("count", compact=True)
+
+ART_PANE = [
+    Binding("m", "switch_model", "VAE/GAN", tooltip="Switch between the face VAE and the anime-face GAN"),
+    Binding("s", "sample", "sample", tooltip="Pictures from random latents of the seed"),
+    Binding("i", "interpolate", "interpolate", tooltip="The path between pictures 0 and 1 of the seed"),
+    Binding("a", "arithmetic", "arithmetic",
+            tooltip="VAE: arithmetic between the face groups' mean latents; again for the next equation"),
+    Binding("left_square_bracket", "seed(-1)", "seed down", group=_SEED),
+    Binding("right_square_bracket", "seed(1)", "seed up", group=_SEED),
+    Binding("r", "new_seed", "new seed", tooltip="Draw a new random seed"),
+    Binding("minus", "count(-1)", "fewer pictures", group=_COUNT),
+    Binding("equals_sign", "count(1)", "more pictures", group=_COUNT),
+    Binding("y", "copy", "copy path", tooltip="Copy the saved PNG's path to the clipboard (OSC 52)"),
+]
+
 HELP = [
     Binding("escape,f1,q", "close", "close", show=False),
 ]

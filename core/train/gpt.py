@@ -3,8 +3,11 @@
 The tokenizer is trained on the training text (and the optional pre-training
 text); batches are random windows of the token stream. For the first
 `pretrain_frac` of the steps, half of each batch comes from the pre-training
-text (by default Anna Karenina: more English prose to learn from); the rest of
-the run, with the learning rate decaying, is Hemingway alone.
+text (by default Anna Karenina: more English prose to learn from); the last
+steps, at the lowest learning rates, are Hemingway alone. The mixing also
+regularises: on Hemingway alone, valid bits per character start rising within
+a few hundred steps (a run mixing for 60% of 6000 steps was best 150 steps
+after the mixing stopped).
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ class GPTData:
     train: str = str(asset("hemingway", "train.txt.xz"))
     valid: str = str(asset("hemingway", "valid.txt.xz"))
     pretrain: str | None = str(asset("anna", "train.txt.xz"))
-    pretrain_frac: float = 0.6
+    pretrain_frac: float = 0.95
     vocab_size: int = 4096
     batch_size: int = 16
 
