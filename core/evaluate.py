@@ -101,12 +101,15 @@ def copy_rate(samples: list[str], train_text: str, span: int = 50) -> float:
 
 def lm_samples(lm, n: int = 20, chars: int = 500, temperature: float = 0.8) -> list[str]:
     """`n` unprompted samples of `chars` characters, seeds 0..n-1."""
-    from core.generate import generate_text
     from core.sampling import SamplerSettings
 
     out = []
     for seed in range(n):
-        settings = SamplerSettings(temperature=temperature, max_new_tokens=chars, seed=seed)
-        text = generate_text(lm.decoder(), lm.tokenizer, "", settings, context=lm.context)
+        settings = SamplerSettings(temperature=temperature, max_new_tokens=4 * chars, seed=seed)
+        text = ""
+        for step in lm.stream("", settings):
+            text += step.text
+            if len(text) >= chars:
+                break
         out.append(text[:chars])
     return out
