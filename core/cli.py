@@ -1,4 +1,4 @@
-"""`inkhorn` command line: the app with no arguments, subcommands for everything else.
+"""`inkhorn` subcommands (the `inkhorn` script itself, tui/launch.py, opens the app when given none).
 
 Each family of models registers its own subcommands (core/cli_text.py, ...):
 top-level commands such as `generate`, and one entry each under the shared
@@ -66,11 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command is None:
-        from tui.app import main as run_app
-
-        return run_app() or 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # the `inkhorn` script opens the app here (tui/launch.py)
+        parser.print_help()
+        return 0
     from core.checkpoints import CheckpointError
 
     try:

@@ -124,7 +124,8 @@ def cmd_train(args) -> int:
     if init:
         load_weights(task.model, init.tensors, args.init)
     print(f"model: {task.model.num_params() / 1e6:.2f}M parameters", file=sys.stderr)
-    train(task, cfg, Path(args.out), dev.device, resume=not args.fresh)
+    summary = {"init": Path(args.init).name} if init else None
+    train(task, cfg, Path(args.out), dev.device, resume=not args.fresh, summary=summary)
     return 0
 
 

@@ -1,0 +1,23 @@
+"""The `inkhorn` console script: the app with no arguments, the command line otherwise.
+
+It lives on the UI side so that core never imports tui.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        from tui.app import main as run_app
+
+        run_app()
+        return 0
+    from core.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
