@@ -1,7 +1,7 @@
 """The Anna pane is the shared text pane on the LSTM: it loads, streams, keeps its own settings."""
 from __future__ import annotations
 
-from test_tui_app import SIZE, run_async, wait_for
+from tui_helpers import SIZE, run_async, wait_for
 from tui.app import InkhornApp
 from tui.widgets.output_view import OutputView
 

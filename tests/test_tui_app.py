@@ -1,12 +1,9 @@
 """The Textual app driven through App.run_test() with the tiny GPT from conftest (never a shipped checkpoint)."""
 from __future__ import annotations
 
-import asyncio
-import functools
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -20,25 +17,11 @@ from tui.panes.text_pane import TOP_K_STEPS, next_top_k
 from tui.widgets.keybar import KeyBar
 from tui.widgets.output_view import OutputView
 from tui.widgets.probability_view import ProbabilityView
+from tui_helpers import SIZE, run_async, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZE = (80, 24)
 
 
-def run_async(test):
-    """Run an async test with asyncio.run, so the suite needs no async pytest plugin."""
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-    return wrapper
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        await pilot.pause(0.02)
 
 
 async def ready_pane(pilot, max_new_tokens: int = 40):

@@ -1,11 +1,8 @@
 """The Latent art pane driven through App.run_test() with tiny random checkpoints (never shipped ones)."""
 from __future__ import annotations
 
-import asyncio
-import functools
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,24 +13,11 @@ from tui import keys
 from tui.app import InkhornApp
 from tui.widgets.image_preview import ImagePreview
 from tui.widgets.keybar import KeyBar
+from tui_helpers import SIZE, run_async, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZE = (80, 24)
 
 
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-    return wrapper
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        await pilot.pause(0.02)
 
 
 @pytest.fixture()

@@ -1,9 +1,6 @@
 """The Translate tab driven through App.run_test() with a tiny translator checkpoint (never a shipped one)."""
 from __future__ import annotations
 
-import asyncio
-import functools
-import time
 
 from textual.widgets import Input, Static, TabbedContent
 from translator_fixtures import one_thread, save_tiny
@@ -13,24 +10,11 @@ from tui.app import InkhornApp
 from tui.panes.translate import TranslatePane
 from tui.widgets.attention_view import AttentionView
 from tui.widgets.keybar import KeyBar
+from tui_helpers import SIZE, run_async, wait_for
 
 assert one_thread  # an autouse fixture, applied to this module by importing it
-SIZE = (80, 24)
 
 
-def run_async(test):
-    @functools.wraps(test)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(test(*args, **kwargs))
-    return wrapper
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        await pilot.pause(0.02)
 
 
 async def open_tab(pilot) -> TranslatePane:
