@@ -53,6 +53,7 @@ def test_training_lowers_valid_loss_and_writes_best_checkpoint(tmp_path, data):
 
 def test_pretraining_text_is_mixed_in_only_early(data):
     cfg = TrainConfig(max_steps=10)
+    data.pretrain_frac = 0.5
     task = make_task(data, cfg)
     pre_tokens = set(task.pre_ids.tolist()) - set(task.train_ids.tolist())
     early, late = task.batch(0)[0], task.batch(9)[0]
