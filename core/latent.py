@@ -78,15 +78,13 @@ def pack_vae(model: VAE, groups: dict[str, torch.Tensor], training: dict, counts
 
 
 @dataclass
-class VAEArtist:
-    model: VAE
+class Artist:
+    """A loaded image model: pictures from latents, whatever the model."""
+    model: torch.nn.Module
     device: torch.device
     path: Path
-    groups: dict[str, torch.Tensor]
     training: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
-
-    kind = "vae"
 
     @property
     def image_size(self) -> int:
@@ -99,11 +97,18 @@ class VAEArtist:
     def num_params(self) -> int:
         return self.model.num_params()
 
-    def decode(self, z: torch.Tensor) -> np.ndarray:
-        return _batched(self.model.decode, z, self.device)
-
     def sample(self, n: int, seed: int) -> np.ndarray:
         return self.decode(latents(seed, n, self.latent_dim))
+
+
+@dataclass
+class VAEArtist(Artist):
+    groups: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    kind = "vae"
+
+    def decode(self, z: torch.Tensor) -> np.ndarray:
+        return _batched(self.model.decode, z, self.device)
 
     @torch.inference_mode()
     def encode(self, pictures: np.ndarray) -> torch.Tensor:
@@ -148,7 +153,7 @@ def load_vae(path: str | Path | None = None, device=None) -> VAEArtist:
     groups = {k[len(GROUP_PREFIX):]: v.float() for k, v in ckpt.tensors.items() if k.startswith(GROUP_PREFIX)}
     load_weights(model, {k: v for k, v in ckpt.tensors.items() if not k.startswith(GROUP_PREFIX)}, path)
     dev = _device(device)
-    return VAEArtist(model.to(dev).eval(), dev, path, groups, ckpt.training, ckpt.extra)
+    return VAEArtist(model.to(dev).eval(), dev, path, ckpt.training, ckpt.extra, groups)
 
 
 # ----- GAN ----------------------------------------------------------------------------------------
@@ -158,31 +163,11 @@ def pack_gan(generator: Generator, training: dict) -> Checkpoint:
 
 
 @dataclass
-class GANArtist:
-    model: Generator
-    device: torch.device
-    path: Path
-    training: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
-
+class GANArtist(Artist):
     kind = "gan"
-
-    @property
-    def image_size(self) -> int:
-        return self.model.config.image_size
-
-    @property
-    def latent_dim(self) -> int:
-        return self.model.config.latent_dim
-
-    def num_params(self) -> int:
-        return self.model.num_params()
 
     def decode(self, z: torch.Tensor) -> np.ndarray:
         return _batched(lambda chunk: (self.model(chunk).float() + 1) / 2, z, self.device)
-
-    def sample(self, n: int, seed: int) -> np.ndarray:
-        return self.decode(latents(seed, n, self.latent_dim))
 
     def interpolate(self, steps: int, seed: int) -> np.ndarray:
         return sample_path(self, steps, seed)
