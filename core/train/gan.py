@@ -34,7 +34,7 @@ from core.images import load_split, to_uint8
 from core.latent import latents, pack_gan
 from core.models.dcgan import DCGANConfig, Discriminator, Generator, discriminator_loss, generator_loss
 from core.train.curves import RunLog, plot
-from core.train.loop import TrainConfig, _resume_path, _summary, load_resume, lr_at, save_resume
+from core.train.loop import Run, TrainConfig, lr_at
 from core.train.pictures import Batches, ImageData
 
 RECALIBRATION_BATCHES = 32
@@ -136,28 +136,8 @@ def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, 
     console = console or Console(stderr=True)
     model = task.model
     opt = task.optimizer(cfg)
-    resume_file = _resume_path(out)
-    loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": []}
-    if resume and resume_file.exists():
-        loop = load_resume(resume_file, model, opt)
-        console.log(f"resuming from step {loop['step']} (best valid {loop['best']:.4f})")
-    summary = dict(summary or {})
-
-    def evaluate(step: int) -> None:
-        model.eval()
-        with torch.no_grad():
-            metrics = task.evaluate()
-            path = task.sample()
-        model.train()
-        loop["history"].append({"step": step, **metrics})
-        improved = metrics["metric"] < loop["best"]
-        if improved:
-            loop["best"], loop["best_step"] = metrics["metric"], step
-            task.save(out, {**summary, **_summary(cfg, loop, metrics)})
-        shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-        console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
-        console.log(f"[dim]samples: {path}[/]")
-        save_resume(resume_file, model, opt, loop)
+    run = Run(task, cfg, out, opt, resume, console, summary)
+    loop = run.loop
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -188,8 +168,6 @@ def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, 
                     console.log(f"step {loop['step']} D {loss_d:.3f} G {loss_g:.3f} {images / elapsed:,.0f} img/s")
             if at_eval:
                 loop["seconds"] += elapsed
-                evaluate(loop["step"])
+                run.evaluate(loop["step"])
                 images, t0 = 0, time.perf_counter()
-    result = _summary(cfg, loop, loop["history"][-1] if loop["history"] else {})
-    console.log(f"done: best valid SWD {loop['best']:.4f} at step {loop['best_step']}; checkpoint {out}")
-    return result
+    return run.result("SWD")

@@ -122,36 +122,56 @@ def load_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) 
     return json.loads(meta["loop"])
 
 
+class Run:
+    """What every training loop keeps besides the weights: the resume file, the history of
+    evaluations, and the best-on-valid checkpoint. The shared loop below and the GAN's
+    two-network loop (core/train/gan.py) both use it."""
+
+    def __init__(self, task, cfg: TrainConfig, out: Path, opt: torch.optim.Optimizer, resume: bool,
+                 console: Console, summary: dict | None):
+        self.task, self.cfg, self.out, self.opt, self.console = task, cfg, out, opt, console
+        self.summary = dict(summary or {})
+        self.resume_file = _resume_path(out)
+        self.loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": []}
+        if resume and self.resume_file.exists():
+            self.loop = load_resume(self.resume_file, task.model, opt)
+            console.log(f"resuming from step {self.loop['step']} (best valid {self.loop['best']:.4f})")
+
+    def evaluate(self, step: int) -> None:
+        """Evaluate, keep the checkpoint if it is the best so far, show a sample, write the resume file."""
+        task, loop, model = self.task, self.loop, self.task.model
+        model.eval()
+        with torch.no_grad():
+            metrics = task.evaluate()
+            sample = task.sample()
+        model.train()
+        loop["history"].append({"step": step, **metrics})
+        improved = metrics["metric"] < loop["best"]
+        if improved:
+            loop["best"], loop["best_step"] = metrics["metric"], step
+            task.save(self.out, {**self.summary, **_summary(self.cfg, loop, metrics)})
+        shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+        self.console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
+        if sample:
+            self.console.log(f"[dim]sample: {sample!r}[/]")
+        tokenizer = getattr(task, "tokenizer", None)
+        save_resume(self.resume_file, model, self.opt, loop, tokenizer.model_bytes if tokenizer is not None else None)
+
+    def result(self, metric_name: str = "metric") -> dict:
+        loop = self.loop
+        self.console.log(f"done: best valid {metric_name} {loop['best']:.4f} at step {loop['best_step']}; "
+                         f"checkpoint {self.out}")
+        return _summary(self.cfg, loop, loop["history"][-1] if loop["history"] else {})
+
+
 def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume: bool = True,
           console: Console | None = None, summary: dict | None = None) -> dict:
     """Run the loop; returns the final summary (best metric, steps, time)."""
     console = console or Console(stderr=True)
     model = task.model
     opt = make_optimizer(model, cfg, device)
-    resume_file = _resume_path(out)
-    loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": []}
-    if resume and resume_file.exists():
-        loop = load_resume(resume_file, model, opt)
-        console.log(f"resuming from step {loop['step']} (best valid {loop['best']:.4f})")
-    summary = dict(summary or {})
-
-    def evaluate(step: int) -> None:
-        model.eval()
-        with torch.no_grad():
-            metrics = task.evaluate()
-            text = task.sample()
-        model.train()
-        loop["history"].append({"step": step, **metrics})
-        improved = metrics["metric"] < loop["best"]
-        if improved:
-            loop["best"], loop["best_step"] = metrics["metric"], step
-            task.save(out, {**summary, **_summary(cfg, loop, metrics)})
-        shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-        console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
-        if text:
-            console.log(f"[dim]sample: {text!r}[/]")
-        tokenizer = getattr(task, "tokenizer", None)
-        save_resume(resume_file, model, opt, loop, tokenizer.model_bytes if tokenizer is not None else None)
+    run = Run(task, cfg, out, opt, resume, console, summary)
+    loop = run.loop
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -181,11 +201,9 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
                 console.log(f"step {loop['step']} loss {smooth:.3f} {units / elapsed:,.0f} {task.unit}/s")
             if loop["step"] % cfg.eval_every == 0 or loop["step"] == cfg.max_steps:
                 loop["seconds"] += elapsed
-                evaluate(loop["step"])
+                run.evaluate(loop["step"])
                 units, t0 = 0, time.perf_counter()
-    result = _summary(cfg, loop, loop["history"][-1] if loop["history"] else {})
-    console.log(f"done: best valid metric {loop['best']:.4f} at step {loop['best_step']}; checkpoint {out}")
-    return result
+    return run.result()
 
 
 def _summary(cfg: TrainConfig, loop: dict, metrics: dict) -> dict:
