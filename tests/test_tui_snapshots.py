@@ -7,22 +7,13 @@ decoding where text is shown, and fixes the one clock-dependent number (tokens/s
 """
 from __future__ import annotations
 
-import time
 
 import pytest
 
 import core.generate
 from tui.app import InkhornApp
+from tui_helpers import SIZE, wait_for
 
-SIZE = (80, 24)
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {predicate}")
-        await pilot.pause(0.02)
 
 
 async def loaded(pilot):
