@@ -28,6 +28,7 @@ from core.session import output_dir
 from tui import keys
 from tui.panes.not_landed import NotLanded, not_landed_message
 from tui.panes.text_pane import TextPane
+from tui.panes.worker_calls import WorkerCalls
 from tui.paths import shown
 from tui.widgets.image_preview import ImagePreview
 
@@ -47,7 +48,7 @@ def _step(values: tuple[int, ...], current: int, direction: int) -> int:
     return next((v for v in reversed(values) if v < current), values[0])
 
 
-class ArtPane(Vertical):
+class ArtPane(WorkerCalls, Vertical):
     TITLE = "Latent art"
     BINDINGS = keys.ART_PANE
     can_focus = True
@@ -112,12 +113,6 @@ class ArtPane(Vertical):
         self.status = status
         self.post_message(TextPane.StatusChanged(self))  # the app's status line shows any pane's status
 
-    def _from_worker(self, callback, *args) -> None:
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass  # the app closed under the worker
-
     def _show_header(self) -> None:
         text = Text()
         for kind, (label, _, _) in MODELS.items():
@@ -171,19 +166,10 @@ class ArtPane(Vertical):
 
     @work(thread=True, group="art-load")
     def load_model(self, kind: str) -> None:
-        from core.checkpoints import CheckpointError
-        from core.device import choose_device
         from core.latent import load_artist
 
-        try:
-            device = choose_device()
-            artist = load_artist(kind, checkpoint_dir() / MODELS[kind][1], device.device)
-        except CheckpointError as e:
-            self._from_worker(self._load_failed, kind, str(e))
-        except Exception as e:  # a broken install or file: say so in the pane, keep the app alive
-            self._from_worker(self._load_failed, kind, f"{type(e).__name__}: {e}")
-        else:
-            self._from_worker(self._loaded, kind, artist, device.label)
+        self._load_in_worker(lambda device: load_artist(kind, checkpoint_dir() / MODELS[kind][1], device),
+                             self._loaded, self._load_failed, kind)
 
     def _loaded(self, kind: str, artist, device_label: str) -> None:
         self.artists[kind], self.device_label, self.states[kind] = artist, device_label, "ready"

@@ -24,6 +24,7 @@ from core.sampling import SamplerSettings, new_seed
 from core.session import Generation, Session
 from tui import keys
 from tui.panes.not_landed import NotLanded
+from tui.panes.worker_calls import WorkerCalls
 from tui.widgets.output_view import OutputView
 from tui.widgets.probability_view import ProbabilityView
 from tui.widgets.sampler_bar import SamplerBar
@@ -45,7 +46,7 @@ def _clamp(value: float, low: float, high: float) -> float:
     return round(min(high, max(low, value)), 2)
 
 
-class TextPane(Vertical):
+class TextPane(WorkerCalls, Vertical):
     MODEL: ClassVar[str]          # name for core.lm.load_language_model
     TITLE: ClassVar[str]
     CHECKPOINT: ClassVar[str]     # file name in the checkpoints folder: "landed" means it exists
@@ -111,29 +112,12 @@ class TextPane(Vertical):
         self.status = status
         self.post_message(self.StatusChanged(self))
 
-    def _from_worker(self, callback, *args) -> None:
-        """call_from_thread that tolerates the app closing under a running worker."""
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass  # the app has closed; on_unmount has already told the generation to stop
-
     # ----- loading ------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
     def load_model(self) -> None:
-        from core.checkpoints import CheckpointError
-        from core.device import choose_device
         from core.lm import load_language_model
 
-        try:
-            device = choose_device()
-            lm = load_language_model(self.MODEL, device.device)
-        except CheckpointError as e:
-            self._from_worker(self._load_failed, str(e))
-        except Exception as e:  # a broken install or file: say so in the pane, keep the app alive
-            self._from_worker(self._load_failed, f"{type(e).__name__}: {e}")
-        else:
-            self._from_worker(self._loaded, lm, device.label)
+        self._load_in_worker(lambda device: load_language_model(self.MODEL, device), self._loaded, self._load_failed)
 
     def _loaded(self, lm, device_label: str) -> None:
         self.lm, self.device_label, self.state = lm, device_label, "ready"

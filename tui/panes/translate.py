@@ -20,13 +20,14 @@ from core.paths import TRANSLATOR_CHECKPOINT, checkpoint_dir
 from tui import keys
 from tui.panes.not_landed import NotLanded
 from tui.panes.text_pane import TextPane
+from tui.panes.worker_calls import WorkerCalls
 from tui.widgets.attention_view import AttentionView
 
 BEAM = 4
 HINT = "Type an English sentence above and press Enter."
 
 
-class TranslatePane(Vertical):
+class TranslatePane(WorkerCalls, Vertical):
     TITLE = "Translate"
     TRAIN_COMMAND = "inkhorn train translator"
     BINDINGS = keys.TRANSLATE_PANE
@@ -89,28 +90,13 @@ class TranslatePane(Vertical):
         status = f"{self.device_label} · en→fr · {size} params · {mode}"
         return f"{status} · {extra}" if extra else status
 
-    def _from_worker(self, callback, *args) -> None:
-        try:
-            self.app.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass  # the app closed under the worker
-
     # ----- loading ------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load")
     def load_model(self) -> None:
-        from core.checkpoints import CheckpointError
-        from core.device import choose_device
         from core.translate import load_translator
 
-        try:
-            device = choose_device()
-            translator = load_translator(checkpoint_dir() / TRANSLATOR_CHECKPOINT, device.device)
-        except CheckpointError as e:
-            self._from_worker(self._load_failed, str(e))
-        except Exception as e:  # a broken install or file: say so in the pane, keep the app alive
-            self._from_worker(self._load_failed, f"{type(e).__name__}: {e}")
-        else:
-            self._from_worker(self._loaded, translator, device.label)
+        self._load_in_worker(lambda device: load_translator(checkpoint_dir() / TRANSLATOR_CHECKPOINT, device),
+                             self._loaded, self._load_failed)
 
     def _loaded(self, translator, device_label: str) -> None:
         self.translator, self.device_label, self.state = translator, device_label, "ready"
