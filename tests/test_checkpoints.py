@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -98,3 +99,15 @@ def test_write_is_atomic(tmp_path, tiny_gpt, tiny_tokenizer, monkeypatch):
         _save(path, tiny_gpt, tiny_tokenizer)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
+
+
+def test_shipped_checkpoints_fit_the_size_budget():
+    files = sorted(SHIPPED.glob("*.safetensors"))
+    assert files, "no checkpoint is shipped"
+    for f in files:
+        assert f.stat().st_size <= 12 * 2**20, f"{f.name} is over 12 MiB"
+        assert load_checkpoint(f).tensors, f"{f.name} holds no weights"
+    assert sum(f.stat().st_size for f in files) <= 32 * 2**20, "shipped checkpoints are over 32 MiB together"
