@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.art import GROUPS, analogies
+from core.art import ARITHMETIC_STRENGTH, GROUPS, analogies
 from core.images import ImageSet, to_unit
 from core.models.attributes import ATTRIBUTES, AttributeClassifier, AttributeConfig
 from core.models.vae import kl_divergence, neg_elbo
@@ -127,17 +127,19 @@ def judge_accuracy(judge: AttributeClassifier, pictures: torch.Tensor, data: Ima
 
 
 @torch.no_grad()
-def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet) -> dict:
-    """For each of the 8 analogies a - b + c = d between the groups: add the stored direction
-    mean(a) - mean(b) to every valid face of group c and ask the judge whether the decoded picture
-    is in group d; also decode mean(a) - mean(b) + mean(c) itself. Success is the share judged d."""
+def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet,
+                       strength: float = ARITHMETIC_STRENGTH) -> dict:
+    """For each of the 8 analogies a - b + c = d between the groups: move every valid face of group c
+    by strength * (mean(a) - mean(b)), the stored group means, and ask the judge whether the decoded
+    picture is in group d; also decode mean(c) + strength * (mean(a) - mean(b)) itself. Success is
+    the share judged d."""
     missing = [g for g in GROUPS if g not in artist.groups]
     if missing:
         raise ValueError(f"{artist.path} stores no mean latent for {', '.join(missing)}")
     groups = _group_index(valid)
     per_face, means, equations = [], [], []
     for a, b, c, d in analogies():
-        direction = artist.groups[a] - artist.groups[b]
+        direction = strength * (artist.groups[a] - artist.groups[b])
         faces = valid.images[groups == list(GROUPS).index(c)]
         hits = []
         if len(faces):
@@ -150,8 +152,15 @@ def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet) -> d
         means.append(mean_hit)
         equations.append({"equation": f"{a} - {b} + {c}", "expected": d, "faces": len(hits),
                           "success": _share(hits), "group_means_success": mean_hit})
-    return {"arithmetic_success": _share(per_face), "arithmetic_faces": len(per_face),
-            "arithmetic_group_means_success": _share(means), "equations": equations}
+    return {"arithmetic_strength": strength, "arithmetic_success": _share(per_face),
+            "arithmetic_faces": len(per_face), "arithmetic_group_means_success": _share(means),
+            "equations": equations}
+
+
+def success_by_strength(artist, judge: AttributeClassifier, valid: ImageSet,
+                        strengths=(1.0, 1.5, 2.0, 2.5, 3.0)) -> dict[str, float | None]:
+    """Per-face arithmetic success at each strength, to show how far the default is from the plain sum."""
+    return {f"{s:g}": arithmetic_success(artist, judge, valid, s)["arithmetic_success"] for s in strengths}
 
 
 def _pictures(uint8: np.ndarray) -> torch.Tensor:

@@ -10,7 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from core.art import GAN_CHECKPOINT, GROUPS, LICENCES, MAX_IMAGES, VAE_CHECKPOINT
+from core.art import (
+    ARITHMETIC_STRENGTH,
+    GAN_CHECKPOINT,
+    GROUPS,
+    LICENCES,
+    MAX_IMAGES,
+    VAE_CHECKPOINT,
+)
 from core.cli_common import add_loop_flags, loop_config, print_result
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -35,6 +42,9 @@ def register(sub, train, evaluate, bench) -> None:
     p = vae.add_parser("arithmetic", help="add and subtract latents, e.g. 'men_glasses - women_glasses + "
                        "women_noglasses'", description=f"Terms are groups ({groups}) or image files.")
     p.add_argument("expression", nargs="+", help="the sum to decode (quote it, or leave spaces around + and -)")
+    p.add_argument("--strength", type=float, default=ARITHMETIC_STRENGTH,
+                   help="how far the last term moves along the direction of the others: 'a - b + c' is "
+                        "c + strength * (a - b); 1 is the plain sum (default: %(default)s)")
     p = vae.add_parser("reconstruct", help="encode pictures and decode them again (originals over reconstructions)")
     p.add_argument("images", nargs="+", help="image files (cropped to a square and resized)")
     gan = models.add_parser("gan", help="the anime-face GAN: sample, interpolate",
@@ -79,6 +89,10 @@ def register(sub, train, evaluate, bench) -> None:
 
     v = evaluate.add_parser("vae", help="reconstruction, ELBO and judged latent arithmetic on valid faces")
     v.add_argument("--judge-steps", type=int, default=800, help="training steps of the attribute classifier")
+    v.add_argument("--strength", type=float, default=ARITHMETIC_STRENGTH,
+                   help="arithmetic strength judged for the headline success (default: %(default)s)")
+    v.add_argument("--split", default="valid", choices=("valid", "train"),
+                   help="faces the scores are measured on (train: to choose settings without touching valid)")
     g = evaluate.add_parser("gan", help="distance to valid faces, diversity, colour, sharpness, memorisation")
     g.add_argument("-n", "--samples", type=int, default=1000, help="pictures generated for the comparison")
     g.add_argument("--seed", type=int, default=0)
@@ -142,9 +156,10 @@ def cmd_art(args) -> int:
         meta.update({"from": args.start, "to": args.end, "steps": n})
     elif action == "arithmetic":
         text = " ".join(args.expression)
-        _, expected, pictures = artist.arithmetic(text)
+        _, expected, pictures = artist.arithmetic(text, args.strength)
         cols = len(pictures)
-        meta.update(expression=text, layout="each term, then the result", expected_group=expected or "")
+        meta.update(expression=text, strength=args.strength, layout="each term, then the result",
+                    expected_group=expected or "")
     else:
         originals, reconstructions = artist.reconstruct(args.images)
         pictures, cols = np.concatenate([originals, reconstructions]), len(originals)
@@ -207,19 +222,27 @@ def cmd_eval(args) -> int:
 
     artist = load_artist(args.model, args.checkpoint, args.device)
     size = artist.image_size
-    valid = load_split(args.data, "valid", size)
-    result = {"model": args.model, "checkpoint": str(artist.path), "valid_images": len(valid)}
+    split = getattr(args, "split", "valid")
+    valid = load_split(args.data, split, size)
+    result = {"model": args.model, "checkpoint": str(artist.path), "split": split, f"{split}_images": len(valid)}
     if args.model == "vae":
-        from core.art_metrics import arithmetic_success, judge_accuracy, train_judge, vae_scores
+        from core.art_metrics import (
+            arithmetic_success,
+            judge_accuracy,
+            success_by_strength,
+            train_judge,
+            vae_scores,
+        )
 
         result.update(vae_scores(artist.model, valid.images, artist.device))
         judge = train_judge(load_split(args.data, "train", size), artist.device, steps=args.judge_steps)
         reconstructions = artist.decode(artist.encode(valid.images.permute(0, 2, 3, 1).numpy()))
         recon = torch.from_numpy(reconstructions).permute(0, 3, 1, 2).float() / 255.0
         real = valid.images.float() / 255.0
-        result.update({f"judge_valid_{k}": v for k, v in judge_accuracy(judge, real, valid, artist.device).items()})
+        result.update({f"judge_{split}_{k}": v for k, v in judge_accuracy(judge, real, valid, artist.device).items()})
         result.update({f"judge_recon_{k}": v for k, v in judge_accuracy(judge, recon, valid, artist.device).items()})
-        result.update(arithmetic_success(artist, judge, valid))
+        result.update(arithmetic_success(artist, judge, valid, args.strength))
+        result["arithmetic_success_by_strength"] = success_by_strength(artist, judge, valid)
     else:
         from core.art_metrics import gan_quality, memorisation
 

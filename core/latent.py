@@ -16,8 +16,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from core.art import GAN_CHECKPOINT, GROUPS, LICENCES, VAE_CHECKPOINT, combine, intended_group, parse_expression
-from core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, load_weights, state_tensors
+from core.art import (
+    ARITHMETIC_STRENGTH,
+    GAN_CHECKPOINT,
+    GROUPS,
+    LICENCES,
+    VAE_CHECKPOINT,
+    combine,
+    intended_group,
+    parse_expression,
+)
+from core.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    load_checkpoint,
+    load_weights,
+    state_tensors,
+)
 from core.device import choose_device
 from core.images import read_image_file, to_uint8
 from core.models.dcgan import DCGANConfig, Generator
@@ -132,11 +147,13 @@ class VAEArtist(Artist):
         sphere, so slerp would bend the path for nothing)."""
         return self.decode(lerp(self.latent_of(a), self.latent_of(b), steps))
 
-    def arithmetic(self, text: str) -> tuple[list[tuple[int, str]], str | None, np.ndarray]:
-        """(terms, the group the result should belong to or None, pictures: each term then the result)."""
+    def arithmetic(self, text: str, strength: float = ARITHMETIC_STRENGTH
+                   ) -> tuple[list[tuple[int, str]], str | None, np.ndarray]:
+        """(terms, the group the result should belong to or None, pictures: each term then the result).
+        The last term moves along the direction of the others, scaled by strength (see `combine`)."""
         terms = parse_expression(text)
         vectors = {name: self.latent_of(name) for _, name in terms}
-        result = combine(terms, vectors.__getitem__)
+        result = combine(terms, vectors.__getitem__, strength)
         z = torch.stack([vectors[name] for _, name in terms] + [result])
         return terms, intended_group(terms), self.decode(z)
 

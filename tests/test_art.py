@@ -9,6 +9,7 @@ from art_fixtures import tiny_vae, write_anime, write_faces, write_vae_checkpoin
 from rich.console import Console
 
 from core.art import (
+    ARITHMETIC_STRENGTH,
     GROUPS,
     analogies,
     best_columns,
@@ -118,6 +119,9 @@ def test_combine_and_intended_group():
     vectors = {name: np.eye(4)[i] for i, name in enumerate(GROUPS)}
     terms = parse_expression("men_glasses - women_glasses + women_noglasses")
     assert (combine(terms, vectors.__getitem__) == np.array([1, 0, -1, 1])).all()
+    # strength moves the last term along the direction the others make, and only that
+    assert (combine(terms, vectors.__getitem__, 2.5) == np.array([2.5, 0, -2.5, 1])).all()
+    assert (combine([(1, "women_glasses")], vectors.__getitem__, 3.0) == vectors["women_glasses"]).all()
     assert intended_group(terms) == "men_noglasses"
     assert intended_group(parse_expression("men_glasses + men_glasses")) is None
     found = analogies()
@@ -138,10 +142,13 @@ def test_vae_arithmetic_from_the_stored_group_means(tmp_path):
     model = tiny_vae()
     artist = load_vae(write_vae_checkpoint(tmp_path, model), "cpu")
     assert set(artist.groups) == set(GROUPS)
-    _, expected, out = artist.arithmetic("men_glasses - women_glasses + women_noglasses")
+    _, expected, out = artist.arithmetic("men_glasses - women_glasses + women_noglasses", strength=1.0)
     assert expected == "men_noglasses" and out.shape == (4, 16, 16, 3)
     g = artist.groups
     assert (out[-1] == artist.decode((g["men_glasses"] - g["women_glasses"] + g["women_noglasses"])[None])[0]).all()
+    _, _, stronger = artist.arithmetic("men_glasses - women_glasses + women_noglasses")
+    moved = g["women_noglasses"] + ARITHMETIC_STRENGTH * (g["men_glasses"] - g["women_glasses"])
+    assert (stronger[-1] == artist.decode(moved[None])[0]).all() and (stronger[:3] == out[:3]).all()
     assert (out[0] == artist.decode(g["men_glasses"][None])[0]).all()
     with pytest.raises(ValueError, match="men_glasses, men_noglasses, women_glasses, women_noglasses"):
         artist.arithmetic("men_glases - women_glasses")

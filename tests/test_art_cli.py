@@ -10,9 +10,14 @@ import subprocess
 import sys
 
 import pytest
-from art_fixtures import write_anime, write_faces, write_gan_checkpoint, write_vae_checkpoint
+from art_fixtures import (
+    write_anime,
+    write_faces,
+    write_gan_checkpoint,
+    write_vae_checkpoint,
+)
 
-from core.art import read_png_meta
+from core.art import ARITHMETIC_STRENGTH, read_png_meta
 from core.cli import main
 
 
@@ -70,6 +75,8 @@ def test_vae_arithmetic_interpolate_and_reconstruct(art_env, capsys):
     [path] = printed_paths(capsys.readouterr().out)
     meta = read_png_meta(path)
     assert meta["expected_group"] == "men_noglasses" and meta["images"] == "4"
+    assert main(["art", "vae", "arithmetic", "men_glasses - women_glasses + women_noglasses", "--strength", "1"]) == 0
+    assert read_png_meta(printed_paths(capsys.readouterr().out)[0])["strength"] == "1.0"
     assert main(["art", "vae", "interpolate", "men_glasses", str(path), "--steps", "6"]) == 0
     [path] = printed_paths(capsys.readouterr().out)
     assert read_png_meta(path)["to"] == str(art_env / "outputs" / "vae-arithmetic.png")
@@ -126,7 +133,10 @@ def test_train_eval_and_bench_vae(art_env, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["valid_images"] == 16 and result["neg_elbo"] > 0 and 0 <= result["recon_mse"] <= 1
     assert 0 <= result["arithmetic_success"] <= 1 and len(result["equations"]) == 8
-    assert result["judge_valid_group_accuracy"] is not None
+    assert result["judge_valid_group_accuracy"] is not None and result["split"] == "valid"
+    by_strength = result["arithmetic_success_by_strength"]
+    assert set(by_strength) == {"1", "1.5", "2", "2.5", "3"} and all(0 <= v <= 1 for v in by_strength.values())
+    assert by_strength[f"{ARITHMETIC_STRENGTH:g}"] == result["arithmetic_success"]
     assert main(["bench", "vae", "--checkpoint", str(out), "--batch", "1", "4", "--json"]) == 0
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert [r["batch"] for r in runs] == [1, 4] and all(r["images_per_s"] > 0 for r in runs)

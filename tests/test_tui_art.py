@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from art_fixtures import write_gan_checkpoint, write_vae_checkpoint
+from tui_helpers import SIZE, run_async, wait_for
 
-from core.art import read_png_meta
+from core.art import ARITHMETIC_STRENGTH, read_png_meta
 from tui import keys
 from tui.app import InkhornApp
 from tui.widgets.image_preview import ImagePreview
 from tui.widgets.keybar import KeyBar
-from tui_helpers import SIZE, run_async, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,6 +81,10 @@ async def test_sample_seed_count_interpolate_arithmetic_and_copy(art_env, monkey
         assert meta["expression"] == "men_glasses - men_noglasses + women_noglasses"
         meta = await next_picture(pilot, pane, "a")  # again: the next equation
         assert meta["expected_group"] == "men_noglasses" and "arithmetic 2/8" in header(app)
+        assert float(meta["strength"]) == ARITHMETIC_STRENGTH
+        meta = await next_picture(pilot, pane, "equals_sign")  # in arithmetic: a stronger move
+        assert float(meta["strength"]) == ARITHMETIC_STRENGTH + 0.5
+        assert f"{ARITHMETIC_STRENGTH + 0.5:g}×(" in header(app)
         await pilot.press("y")
         assert copied == [str(pane.saved)]
         assert str(pane.saved.name) in str(app.query_one("#art-footer").render())

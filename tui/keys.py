@@ -67,8 +67,10 @@ ART_PANE = [
     Binding("left_square_bracket", "seed(-1)", "seed down", group=_SEED),
     Binding("right_square_bracket", "seed(1)", "seed up", group=_SEED),
     Binding("r", "new_seed", "new seed", tooltip="Draw a new random seed"),
-    Binding("minus", "count(-1)", "fewer pictures", group=_COUNT),
-    Binding("equals_sign", "count(1)", "more pictures", group=_COUNT),
+    Binding("minus", "count(-1)", "fewer pictures", group=_COUNT,
+            tooltip="Fewer pictures; in arithmetic, a weaker move along the groups' direction"),
+    Binding("equals_sign", "count(1)", "more pictures", group=_COUNT,
+            tooltip="More pictures; in arithmetic, a stronger move along the groups' direction"),
     Binding("y", "copy", "copy path", tooltip="Copy the saved PNG's path to the clipboard (OSC 52)"),
 ]
 

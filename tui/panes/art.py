@@ -21,7 +21,15 @@ from textual.containers import Center, Middle, Vertical
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from core.art import GAN_CHECKPOINT, LICENCES, VAE_CHECKPOINT, analogies, expression, save_grid
+from core.art import (
+    ARITHMETIC_STRENGTH,
+    GAN_CHECKPOINT,
+    LICENCES,
+    VAE_CHECKPOINT,
+    analogies,
+    expression,
+    save_grid,
+)
 from core.paths import checkpoint_dir
 from core.sampling import new_seed
 from core.session import output_dir
@@ -39,6 +47,7 @@ MODELS = {
 }
 COUNTS = (1, 2, 4, 6, 8, 9, 12, 16, 20, 25, 36, 49, 64)
 STEPS = (3, 4, 5, 6, 8, 10, 12, 16)
+STRENGTHS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
 
 
 def _step(values: tuple[int, ...], current: int, direction: int) -> int:
@@ -74,6 +83,7 @@ class ArtPane(WorkerCalls, Vertical):
         self.count = 16                # pictures per sample
         self.steps = 8                 # pictures per interpolation
         self.equation = 0              # index into core.art.analogies()
+        self.strength = ARITHMETIC_STRENGTH  # how far arithmetic moves the last term
         self.request = 0               # id of the newest request; older results are dropped
         self.shown_request = 0         # id of the request whose pictures are on screen
         self.saved = None              # Path of the PNG on show
@@ -122,7 +132,7 @@ class ArtPane(WorkerCalls, Vertical):
         text.append("  ")
         if self.mode == "arithmetic" and self.kind == "vae":
             a, b, c, d = analogies()[self.equation]
-            text.append(f"arithmetic {self.equation + 1}/8 · {a} − {b} + {c} → {d}?")
+            text.append(f"arithmetic {self.equation + 1}/8 · {c} + {self.strength:g}×({a} − {b}) → {d}?")
         elif self.mode == "interpolate":
             text.append(f"interpolate · seed {self.seed} · {self.steps} steps")
         else:
@@ -191,11 +201,12 @@ class ArtPane(WorkerCalls, Vertical):
         self._show_header()
         self.request += 1
         self._set_status(self._model_status("drawing…"))
-        self.make_pictures(self.request, self.kind, self.mode, self.seed, self.count, self.steps, self.equation)
+        self.make_pictures(self.request, self.kind, self.mode, self.seed, self.count, self.steps, self.equation,
+                           self.strength)
 
     @work(thread=True, exclusive=True, group="art-make")
     def make_pictures(self, request: int, kind: str, mode: str, seed: int, count: int, steps: int,
-                      equation: int) -> None:
+                      equation: int, strength: float) -> None:
         from core.latent import sample_path
 
         artist = self.artists[kind]
@@ -213,8 +224,9 @@ class ArtPane(WorkerCalls, Vertical):
                 name = f"{kind}-interpolate-seed{seed}"
             else:
                 text = expression(*analogies()[equation][:3])
-                _, expected, pictures = artist.arithmetic(text)
-                meta.update(expression=text, layout="each term, then the result", expected_group=expected or "")
+                _, expected, pictures = artist.arithmetic(text, strength)
+                meta.update(expression=text, strength=strength, layout="each term, then the result",
+                            expected_group=expected or "")
                 name = f"{kind}-arithmetic"
             if get_current_worker().is_cancelled:
                 return  # a newer request replaced this one: do not save what nobody will see
@@ -284,8 +296,7 @@ class ArtPane(WorkerCalls, Vertical):
         elif self.mode == "sample":
             self.count = _step(COUNTS, self.count, direction)
         else:
-            self.notify("arithmetic always shows its terms and the result", severity="warning")
-            return
+            self.strength = _step(STRENGTHS, self.strength, direction)
         self._mode(self.mode)
 
     def action_copy(self) -> None:
