@@ -74,9 +74,9 @@ def register(sub, train, evaluate, bench) -> None:
     g = train.add_parser("gan", help="the anime-face DCGAN", epilog=LICENCES["gan"])
     g.add_argument("--image-size", type=int, default=64)
     g.add_argument("--latent-dim", type=int, default=100)
-    g.add_argument("--g-channels", type=int, default=64, help="generator channels before the picture")
-    g.add_argument("--d-channels", type=int, default=64, help="discriminator channels after its first layer")
-    add_loop_flags(g, steps=10000, lr=2e-4, batch=128)
+    g.add_argument("--g-channels", type=int, default=32, help="generator channels before the picture")
+    g.add_argument("--d-channels", type=int, default=32, help="discriminator channels after its first layer")
+    add_loop_flags(g, steps=15000, lr=2e-4, batch=64)
     g.set_defaults(warmup=0, weight_decay=0.0, eval_every=500)
     for model, p in (("vae", v), ("gan", g)):
         p.set_defaults(func=cmd_train)

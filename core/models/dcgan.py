@@ -25,8 +25,8 @@ import torch.nn.functional as F
 class DCGANConfig:
     image_size: int = 64   # a power of two >= 8
     latent_dim: int = 100
-    g_channels: int = 64   # generator channels just before the picture; doubled towards the 4x4 map
-    d_channels: int = 64   # discriminator channels after its first layer; doubled at each halving
+    g_channels: int = 32   # generator channels just before the picture; doubled towards the 4x4 map
+    d_channels: int = 32   # discriminator channels after its first layer; doubled at each halving
 
     def to_dict(self) -> dict:
         return asdict(self)

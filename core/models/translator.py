@@ -27,12 +27,12 @@ import torch.nn.functional as F
 
 @dataclass
 class TranslatorConfig:
-    vocab_size: int = 8000
-    d_model: int = 256
+    vocab_size: int = 4000
+    d_model: int = 192
     n_head: int = 4
     n_encoder_layer: int = 3
     n_decoder_layer: int = 2
-    d_ff: int = 768
+    d_ff: int = 512
     dropout: float = 0.1
     max_len: int = 128  # tokens per side, the closing </s> (and the target's <s>) included
     pad_id: int = 0
