@@ -76,7 +76,7 @@ def register(sub, train, evaluate, bench) -> None:
     g.add_argument("--latent-dim", type=int, default=100)
     g.add_argument("--g-channels", type=int, default=32, help="generator channels before the picture")
     g.add_argument("--d-channels", type=int, default=32, help="discriminator channels after its first layer")
-    add_loop_flags(g, steps=15000, lr=2e-4, batch=64)
+    add_loop_flags(g, steps=6000, lr=2e-4, batch=64)
     g.set_defaults(warmup=0, weight_decay=0.0, eval_every=500)
     for model, p in (("vae", v), ("gan", g)):
         p.set_defaults(func=cmd_train)
