@@ -36,7 +36,7 @@ GAN_CHECKPOINT = "anime-gan.safetensors"
 # separates the groups on average, but a single face's latent keeps much of what marks its own group,
 # so the plain sum (strength 1) changes the attribute of few faces; the default was chosen on the
 # training faces with the attribute judge of `inkhorn eval vae`, which reports every strength.
-ARITHMETIC_STRENGTH = 2.5
+ARITHMETIC_STRENGTH = 2.0
 MAX_IMAGES = 256  # per command: a bigger grid is not worth looking at, and a typo like -n 100000 should not hang
 LICENCES = {  # short enough for one line of the app at 80 columns
     "vae": "Trained on CelebA, released for non-commercial research purposes only.",

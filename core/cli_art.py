@@ -66,8 +66,8 @@ def register(sub, train, evaluate, bench) -> None:
 
     v = train.add_parser("vae", help="the face VAE", epilog=LICENCES["vae"])
     v.add_argument("--image-size", type=int, default=64)
-    v.add_argument("--base-channels", type=int, default=32, help="channels of the first convolution")
-    v.add_argument("--latent-dim", type=int, default=128)
+    v.add_argument("--base-channels", type=int, default=20, help="channels of the first convolution")
+    v.add_argument("--latent-dim", type=int, default=64)
     v.add_argument("--beta", type=float, default=1.0, help="weight of the KL term")
     add_loop_flags(v, steps=8000, lr=1e-3, batch=64)
     v.set_defaults(weight_decay=0.0)

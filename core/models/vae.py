@@ -27,8 +27,8 @@ import torch.nn.functional as F
 @dataclass
 class VAEConfig:
     image_size: int = 64     # a power of two >= 8: the encoder halves it down to 4x4
-    base_channels: int = 32  # channels after the first convolution; doubled at each halving
-    latent_dim: int = 128
+    base_channels: int = 20  # channels after the first convolution; doubled at each halving
+    latent_dim: int = 64
     beta: float = 1.0        # weight of the KL term
 
     def to_dict(self) -> dict:
