@@ -157,3 +157,27 @@ def state_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The model's state without tied duplicates (safetensors refuses shared storage)."""
     tied = set(getattr(model, "tied_weights", ()))
     return {k: v for k, v in model.state_dict().items() if k not in tied}
+
+
+def average_checkpoints(paths: list[str | Path]) -> Checkpoint:
+    """The element-wise mean of the weights of several checkpoints of one model (the same kind, config and
+    tokenizer: snapshots of one training run), as Vaswani et al. average the last checkpoints of a run.
+    Metadata comes from the last file, with the averaged files listed in its training summary."""
+    if len(paths) < 2:
+        raise ValueError("averaging needs at least two checkpoints")
+    ckpts = [load_checkpoint(p) for p in paths]
+    first = ckpts[0]
+    for path, ckpt in zip(paths[1:], ckpts[1:]):
+        if (ckpt.kind, ckpt.config, ckpt.tokenizer) != (first.kind, first.config, first.tokenizer):
+            raise CheckpointError(f"{path} is not the same model as {paths[0]} (kind, config or tokenizer differ)")
+        if ckpt.tensors.keys() != first.tensors.keys():
+            raise CheckpointError(f"{path} holds other tensors than {paths[0]}")
+    tensors = {}
+    for name, t in first.tensors.items():
+        if t.is_floating_point():
+            tensors[name] = torch.stack([c.tensors[name].float() for c in ckpts]).mean(0)
+        else:
+            tensors[name] = ckpts[-1].tensors[name]
+    last = ckpts[-1]
+    training = {**last.training, "averaged": [Path(p).name for p in paths]}
+    return Checkpoint(last.kind, last.config, tensors, last.tokenizer, training, last.extra)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from core import cli_art, cli_text, cli_translate
 
@@ -51,6 +52,17 @@ def cmd_info(args) -> int:
     return 0
 
 
+def cmd_average(args) -> int:
+    from core.checkpoints import average_checkpoints, save_checkpoint
+
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise ValueError(f"{out} exists; pass --force to replace it")
+    path = save_checkpoint(out, average_checkpoints(args.checkpoints))
+    print(f"averaged {len(args.checkpoints)} checkpoints into {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inkhorn", description="A terminal studio for small generative models. "
                                      "With no command, opens the app.")
@@ -60,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
                        ("bench", "speed benchmarks (--json for JSON)")):
         groups[name] = sub.add_parser(name, help=text).add_subparsers(dest="model", required=True)
     sub.add_parser("info", help="device, versions and checkpoints").set_defaults(func=cmd_info)
+    avg = sub.add_parser("average", help="average the weights of snapshots of one training run")
+    avg.set_defaults(func=cmd_average)
+    avg.add_argument("checkpoints", nargs="+", help="two or more .safetensors of the same model")
+    avg.add_argument("--out", required=True, help="checkpoint to write")
+    avg.add_argument("--force", action="store_true", help="replace --out if it exists")
     for family in FAMILIES:
         family.register(sub, groups["train"], groups["eval"], groups["bench"])
     return parser

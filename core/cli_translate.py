@@ -46,6 +46,7 @@ def register(sub, train, evaluate, bench) -> None:
     e.add_argument("--checkpoint", help="a translator .safetensors (default: en-fr.safetensors)")
     e.add_argument("--beam", type=int, default=4, help="beam width; 1 is greedy decoding")
     e.add_argument("--limit", type=int, help="score only the first N distinct English sentences")
+    e.add_argument("--length-penalty", type=float, help="GNMT alpha of the beam search (default: as translate)")
     e.add_argument("--batch-size", type=int, default=64)
     e.add_argument("--json", action="store_true", help="print a JSON object")
     e.add_argument("--device")
@@ -120,7 +121,8 @@ def cmd_eval(args) -> int:
     pairs = read_pairs(args.pairs or asset("en-fr", "valid.tsv.xz"))
     translator = load_translator(args.checkpoint, args.device)
     start = time.perf_counter()
-    result = evaluate_translator(translator, pairs, beam=args.beam, limit=args.limit, batch_size=args.batch_size)
+    result = evaluate_translator(translator, pairs, beam=args.beam, limit=args.limit, batch_size=args.batch_size,
+                                 length_penalty=args.length_penalty)
     result["seconds"] = round(time.perf_counter() - start, 2)
     print_result(result, args.json)
     return 0

@@ -51,11 +51,18 @@ def corpus_scores(hypotheses: list[str], references: list[list[str]]) -> dict[st
 
 
 def evaluate_translator(translator, pairs: list[tuple[str, str]], beam: int = 4, limit: int | None = None,
-                        batch_size: int = 64) -> dict:
+                        batch_size: int = 64, length_penalty: float | None = None) -> dict:
     """Translate each distinct source of `pairs` (the first `limit`, if given) and score it."""
     sources, references = group_references(pairs)
     if limit is not None:
         sources, references = sources[:limit], references[:limit]
-    hypotheses = [t.text for t in translator.translate(sources, beam=beam, batch_size=batch_size)]
-    return {**corpus_scores(hypotheses, references), "sources": len(sources),
-            "references": sum(len(r) for r in references), "beam": beam}
+    from core.translate import LENGTH_PENALTY
+
+    alpha = LENGTH_PENALTY if length_penalty is None else length_penalty
+    hypotheses = [t.text for t in translator.translate(sources, beam=beam, batch_size=batch_size,
+                                                       length_penalty=alpha)]
+    result = {**corpus_scores(hypotheses, references), "sources": len(sources),
+              "references": sum(len(r) for r in references), "beam": beam}
+    if beam > 1:
+        result["length_penalty"] = alpha
+    return result

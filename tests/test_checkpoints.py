@@ -5,7 +5,16 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, load_weights, save_checkpoint, state_tensors
+from core.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    average_checkpoints,
+    load_checkpoint,
+    load_weights,
+    save_checkpoint,
+    state_tensors,
+)
+from core.cli import main
 from core.lm import load_language_model
 from core.models.gpt import GPT, GPTConfig
 
@@ -99,6 +108,28 @@ def test_write_is_atomic(tmp_path, tiny_gpt, tiny_tokenizer, monkeypatch):
         _save(path, tiny_gpt, tiny_tokenizer)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+
+
+def test_average_is_the_mean_of_the_weights_and_refuses_other_models(tmp_path, tiny_gpt, tiny_tokenizer, capsys):
+    a = _save(tmp_path / "a.safetensors", tiny_gpt, tiny_tokenizer, dtype=None)
+    with torch.no_grad():
+        for p in tiny_gpt.parameters():
+            p.add_(1.0)
+    b = _save(tmp_path / "b.safetensors", tiny_gpt, tiny_tokenizer, dtype=None)
+    out = tmp_path / "avg.safetensors"
+    assert main(["average", str(a), str(b), "--out", str(out)]) == 0
+    avg, first, second = (load_checkpoint(p).tensors for p in (out, a, b))
+    name = "transformer.wte.weight"
+    assert torch.allclose(avg[name].float(), (first[name] + second[name]) / 2, atol=1e-2)  # stored fp16
+    assert load_checkpoint(out).training["averaged"] == ["a.safetensors", "b.safetensors"]
+    assert main(["average", str(a), str(b), "--out", str(out)]) == 2  # never overwrites without --force
+    other = GPT(GPTConfig(**{**tiny_gpt.config.to_dict(), "n_embd": tiny_gpt.config.n_embd * 2}))
+    c = save_checkpoint(tmp_path / "c.safetensors", Checkpoint("gpt", other.config.to_dict(), state_tensors(other),
+                                                                tokenizer=tiny_tokenizer.model_bytes))
+    with pytest.raises(CheckpointError, match="not the same model"):
+        average_checkpoints([a, c])
+    with pytest.raises(ValueError, match="at least two"):
+        average_checkpoints([a])
 
 
 SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
