@@ -168,7 +168,8 @@ def average_checkpoints(paths: list[str | Path]) -> Checkpoint:
     ckpts = [load_checkpoint(p) for p in paths]
     first = ckpts[0]
     for path, ckpt in zip(paths[1:], ckpts[1:]):
-        if (ckpt.kind, ckpt.config, ckpt.tokenizer) != (first.kind, first.config, first.tokenizer):
+        if (ckpt.kind, ckpt.config, _vocabulary(ckpt.tokenizer)) != (first.kind, first.config,
+                                                                     _vocabulary(first.tokenizer)):
             raise CheckpointError(f"{path} is not the same model as {paths[0]} (kind, config or tokenizer differ)")
         if ckpt.tensors.keys() != first.tensors.keys():
             raise CheckpointError(f"{path} holds other tensors than {paths[0]}")
@@ -181,3 +182,13 @@ def average_checkpoints(paths: list[str | Path]) -> Checkpoint:
     last = ckpts[-1]
     training = {**last.training, "averaged": [Path(p).name for p in paths]}
     return Checkpoint(last.kind, last.config, tensors, last.tokenizer, training, last.extra)
+
+
+def _vocabulary(model_bytes: bytes | None) -> list[str] | None:
+    """A tokenizer's pieces in id order: two serialisations of one SentencePiece model may differ in bytes."""
+    if model_bytes is None:
+        return None
+    from core.tokenizer import Tokenizer
+
+    tok = Tokenizer(model_bytes)
+    return [tok.sp.id_to_piece(i) for i in range(tok.vocab_size)]
