@@ -1,3 +1,4 @@
+import copy
 import json
 from pathlib import Path
 
@@ -112,10 +113,11 @@ def test_write_is_atomic(tmp_path, tiny_gpt, tiny_tokenizer, monkeypatch):
 
 def test_average_is_the_mean_of_the_weights_and_refuses_other_models(tmp_path, tiny_gpt, tiny_tokenizer, capsys):
     a = _save(tmp_path / "a.safetensors", tiny_gpt, tiny_tokenizer, dtype=None)
+    moved = copy.deepcopy(tiny_gpt)  # the fixture is shared by the whole session: leave it as it is
     with torch.no_grad():
-        for p in tiny_gpt.parameters():
+        for p in moved.parameters():
             p.add_(1.0)
-    b = _save(tmp_path / "b.safetensors", tiny_gpt, tiny_tokenizer, dtype=None)
+    b = _save(tmp_path / "b.safetensors", moved, tiny_tokenizer, dtype=None)
     out = tmp_path / "avg.safetensors"
     assert main(["average", str(a), str(b), "--out", str(out)]) == 0
     avg, first, second = (load_checkpoint(p).tensors for p in (out, a, b))
