@@ -126,6 +126,9 @@ def judge_accuracy(judge: AttributeClassifier, pictures: torch.Tensor, data: Ima
     return result
 
 
+JUDGED_STRENGTHS = (1.0, 1.5, 2.0, 2.5, 3.0)  # what `inkhorn eval vae` reports besides its own
+
+
 @torch.no_grad()
 def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet,
                        strength: float = ARITHMETIC_STRENGTH) -> dict:
@@ -155,12 +158,6 @@ def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet,
     return {"arithmetic_strength": strength, "arithmetic_success": _share(per_face),
             "arithmetic_faces": len(per_face), "arithmetic_group_means_success": _share(means),
             "equations": equations}
-
-
-def success_by_strength(artist, judge: AttributeClassifier, valid: ImageSet,
-                        strengths=(1.0, 1.5, 2.0, 2.5, 3.0)) -> dict[str, float | None]:
-    """Per-face arithmetic success at each strength, to show how far the default is from the plain sum."""
-    return {f"{s:g}": arithmetic_success(artist, judge, valid, s)["arithmetic_success"] for s in strengths}
 
 
 def _pictures(uint8: np.ndarray) -> torch.Tensor:

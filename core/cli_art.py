@@ -227,9 +227,9 @@ def cmd_eval(args) -> int:
     result = {"model": args.model, "checkpoint": str(artist.path), "split": split, f"{split}_images": len(valid)}
     if args.model == "vae":
         from core.art_metrics import (
+            JUDGED_STRENGTHS,
             arithmetic_success,
             judge_accuracy,
-            success_by_strength,
             train_judge,
             vae_scores,
         )
@@ -241,8 +241,9 @@ def cmd_eval(args) -> int:
         real = valid.images.float() / 255.0
         result.update({f"judge_{split}_{k}": v for k, v in judge_accuracy(judge, real, valid, artist.device).items()})
         result.update({f"judge_recon_{k}": v for k, v in judge_accuracy(judge, recon, valid, artist.device).items()})
-        result.update(arithmetic_success(artist, judge, valid, args.strength))
-        result["arithmetic_success_by_strength"] = success_by_strength(artist, judge, valid)
+        judged = {s: arithmetic_success(artist, judge, valid, s) for s in sorted({*JUDGED_STRENGTHS, args.strength})}
+        result.update(judged[args.strength])
+        result["arithmetic_success_by_strength"] = {f"{s:g}": r["arithmetic_success"] for s, r in judged.items()}
     else:
         from core.art_metrics import gan_quality, memorisation
 
