@@ -131,22 +131,24 @@ JUDGED_STRENGTHS = (1.0, 1.5, 2.0, 2.5, 3.0)  # what `inkhorn eval vae` reports 
 
 @torch.no_grad()
 def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet,
-                       strength: float = ARITHMETIC_STRENGTH) -> dict:
+                       strength: float = ARITHMETIC_STRENGTH, codes: torch.Tensor | None = None) -> dict:
     """For each of the 8 analogies a - b + c = d between the groups: move every valid face of group c
     by strength * (mean(a) - mean(b)), the stored group means, and ask the judge whether the decoded
     picture is in group d; also decode mean(c) + strength * (mean(a) - mean(b)) itself. Success is
-    the share judged d."""
+    the share judged d. `codes`: the valid faces' latents, if already encoded (a sweep over strengths)."""
     missing = [g for g in GROUPS if g not in artist.groups]
     if missing:
         raise ValueError(f"{artist.path} stores no mean latent for {', '.join(missing)}")
     groups = _group_index(valid)
+    if codes is None:
+        codes = artist.encode(valid.images.permute(0, 2, 3, 1).numpy())
     per_face, means, equations = [], [], []
     for a, b, c, d in analogies():
         direction = strength * (artist.groups[a] - artist.groups[b])
-        faces = valid.images[groups == list(GROUPS).index(c)]
+        faces = codes[groups == list(GROUPS).index(c)]
         hits = []
         if len(faces):
-            z = artist.encode(faces.permute(0, 2, 3, 1).numpy()) + direction
+            z = faces + direction
             seen = judge_groups(judge, _pictures(artist.decode(z)), artist.device)
             hits = [s == d for s in seen]
         mean_hit = judge_groups(judge, _pictures(artist.decode((direction + artist.groups[c])[None])),

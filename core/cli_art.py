@@ -236,12 +236,14 @@ def cmd_eval(args) -> int:
 
         result.update(vae_scores(artist.model, valid.images, artist.device))
         judge = train_judge(load_split(args.data, "train", size), artist.device, steps=args.judge_steps)
-        reconstructions = artist.decode(artist.encode(valid.images.permute(0, 2, 3, 1).numpy()))
+        codes = artist.encode(valid.images.permute(0, 2, 3, 1).numpy())
+        reconstructions = artist.decode(codes)
         recon = torch.from_numpy(reconstructions).permute(0, 3, 1, 2).float() / 255.0
         real = valid.images.float() / 255.0
         result.update({f"judge_{split}_{k}": v for k, v in judge_accuracy(judge, real, valid, artist.device).items()})
         result.update({f"judge_recon_{k}": v for k, v in judge_accuracy(judge, recon, valid, artist.device).items()})
-        judged = {s: arithmetic_success(artist, judge, valid, s) for s in sorted({*JUDGED_STRENGTHS, args.strength})}
+        judged = {s: arithmetic_success(artist, judge, valid, s, codes)
+                  for s in sorted({*JUDGED_STRENGTHS, args.strength})}
         result.update(judged[args.strength])
         result["arithmetic_success_by_strength"] = {f"{s:g}": r["arithmetic_success"] for s, r in judged.items()}
     else:
