@@ -38,7 +38,7 @@ def register(sub, train, evaluate, bench) -> None:
     t.add_argument("--tokens-per-batch", type=int, default=8192, help="padded tokens per side of a batch")
     t.add_argument("--eval-sentences", type=int, default=1000,
                    help="distinct valid sentences translated (greedy) for the BLEU that picks the best checkpoint")
-    add_loop_flags(t, steps=9000, lr=1e-3, batch=1024)
+    add_loop_flags(t, steps=12000, lr=1e-3, batch=1024)
     t.set_defaults(warmup=400, eval_every=1000)
     e = evaluate.add_parser("translator", help="sacreBLEU and chrF, every reference of a sentence counted")
     e.set_defaults(func=cmd_eval)
