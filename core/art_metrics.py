@@ -6,7 +6,10 @@ by the evaluation itself on the labelled training photos (seeded, about a
 minute on a CPU, seconds on a GPU) rather than shipped: it must be independent
 of the model it judges, and the shipped checkpoint stays the VAE alone. Its
 own accuracy on the valid photos and on the VAE's reconstructions of them is
-reported, since arithmetic cannot score better than the judge can see.
+reported, since arithmetic cannot score better than the judge can see. A
+judge's own training (its seed, even the thread count) moves the arithmetic
+score by a point or so, so the evaluation trains several (seeds 0, 1, 2 by
+default) and reports their mean alongside each one's figure.
 
 GAN: there are no labels, so the checks compare samples with real faces:
 sliced Wasserstein distance in pixel space (0 when the two sets have the same
@@ -159,6 +162,23 @@ def arithmetic_success(artist, judge: AttributeClassifier, valid: ImageSet,
                           "success": _share(hits), "group_means_success": mean_hit})
     return {"arithmetic_strength": strength, "arithmetic_success": _share(per_face),
             "arithmetic_faces": len(per_face), "arithmetic_group_means_success": _share(means),
+            "equations": equations}
+
+
+def over_judges(results: list[dict]) -> dict:
+    """One `arithmetic_success` result from several judges' (same faces, same edits): every share is
+    the mean over the judges, and `arithmetic_success_per_judge` keeps each judge's figure, since a
+    judge's own training (seed, thread count) moves the result by a point or so."""
+    def mean(values: list) -> float | None:
+        return None if None in values else round(float(np.mean(values)), 4)
+
+    first = results[0]
+    equations = [{**eq, "success": mean([r["equations"][i]["success"] for r in results]),
+                  "group_means_success": mean([float(r["equations"][i]["group_means_success"]) for r in results])}
+                 for i, eq in enumerate(first["equations"])]
+    return {**first, "arithmetic_success": mean([r["arithmetic_success"] for r in results]),
+            "arithmetic_success_per_judge": [r["arithmetic_success"] for r in results],
+            "arithmetic_group_means_success": mean([r["arithmetic_group_means_success"] for r in results]),
             "equations": equations}
 
 

@@ -89,6 +89,8 @@ def register(sub, train, evaluate, bench) -> None:
 
     v = evaluate.add_parser("vae", help="reconstruction, ELBO and judged latent arithmetic on valid faces")
     v.add_argument("--judge-steps", type=int, default=800, help="training steps of the attribute classifier")
+    v.add_argument("--judges", type=int, default=3,
+                   help="attribute classifiers trained (seeds 0, 1, ...); the scores are their mean")
     v.add_argument("--strength", type=float, default=ARITHMETIC_STRENGTH,
                    help="arithmetic strength judged for the headline success (default: %(default)s)")
     v.add_argument("--split", default="valid", choices=("valid", "train"),
@@ -215,6 +217,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    import numpy as np
     import torch
 
     from core.images import load_split
@@ -230,19 +233,25 @@ def cmd_eval(args) -> int:
             JUDGED_STRENGTHS,
             arithmetic_success,
             judge_accuracy,
+            over_judges,
             train_judge,
             vae_scores,
         )
 
+        if args.judges < 1:
+            raise ValueError(f"--judges must be at least 1, not {args.judges}")
         result.update(vae_scores(artist.model, valid.images, artist.device))
-        judge = train_judge(load_split(args.data, "train", size), artist.device, steps=args.judge_steps)
+        train_faces = load_split(args.data, "train", size)
+        judges = [train_judge(train_faces, artist.device, steps=args.judge_steps, seed=s) for s in range(args.judges)]
         codes = artist.encode(valid.images.permute(0, 2, 3, 1).numpy())
         reconstructions = artist.decode(codes)
         recon = torch.from_numpy(reconstructions).permute(0, 3, 1, 2).float() / 255.0
         real = valid.images.float() / 255.0
-        result.update({f"judge_{split}_{k}": v for k, v in judge_accuracy(judge, real, valid, artist.device).items()})
-        result.update({f"judge_recon_{k}": v for k, v in judge_accuracy(judge, recon, valid, artist.device).items()})
-        judged = {s: arithmetic_success(artist, judge, valid, s, codes)
+        for name, pictures in ((split, real), ("recon", recon)):
+            scores = [judge_accuracy(judge, pictures, valid, artist.device) for judge in judges]
+            result.update({f"judge_{name}_{k}": round(float(np.mean([sc[k] for sc in scores])), 4) for k in scores[0]})
+        result["judges"] = len(judges)
+        judged = {s: over_judges([arithmetic_success(artist, judge, valid, s, codes) for judge in judges])
                   for s in sorted({*JUDGED_STRENGTHS, args.strength})}
         result.update(judged[args.strength])
         result["arithmetic_success_by_strength"] = {f"{s:g}": r["arithmetic_success"] for s, r in judged.items()}

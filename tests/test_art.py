@@ -190,3 +190,23 @@ def test_load_split_with_labels_and_shards(tmp_path):
     assert len(load_split(tmp_path / "anime", "valid", 8)) == 3
     with pytest.raises(FileNotFoundError, match="--data"):
         load_split(tmp_path, "train", 16)
+
+
+def test_arithmetic_over_judges_averages_every_share():
+    from core.art_metrics import over_judges
+
+    def result(success, eq_success, mean_hit):
+        return {"arithmetic_strength": 2.0, "arithmetic_success": success, "arithmetic_faces": 4,
+                "arithmetic_group_means_success": float(mean_hit),
+                "equations": [{"equation": "a - b + c", "expected": "d", "faces": 4, "success": eq_success,
+                               "group_means_success": mean_hit},
+                              {"equation": "e - f + g", "expected": "h", "faces": 0, "success": None,
+                               "group_means_success": True}]}
+
+    merged = over_judges([result(0.5, 0.5, True), result(0.75, 0.75, False), result(1.0, 1.0, False)])
+    assert merged["arithmetic_success"] == 0.75 and merged["arithmetic_success_per_judge"] == [0.5, 0.75, 1.0]
+    assert merged["arithmetic_group_means_success"] == pytest.approx(1 / 3, abs=1e-4)
+    first, empty = merged["equations"]
+    assert first["success"] == 0.75 and first["group_means_success"] == pytest.approx(1 / 3, abs=1e-4)
+    assert empty["success"] is None and empty["group_means_success"] == 1.0
+    assert merged["arithmetic_faces"] == 4 and merged["arithmetic_strength"] == 2.0

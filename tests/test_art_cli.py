@@ -129,8 +129,12 @@ def test_train_eval_and_bench_vae(art_env, capsys):
                  "--no-bf16", "--out", str(out), "--run-dir", str(art_env / "run")]) == 0
     assert out.exists() and (art_env / "run" / "loss-curve.png").exists()
     capsys.readouterr()
-    assert main(["eval", "vae", "--checkpoint", str(out), "--data", str(data), "--judge-steps", "30", "--json"]) == 0
+    assert main(["eval", "vae", "--checkpoint", str(out), "--data", str(data), "--judge-steps", "30", "--judges", "2",
+                 "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
+    per_judge = result["arithmetic_success_per_judge"]
+    assert result["judges"] == 2 and len(per_judge) == 2
+    assert result["arithmetic_success"] == pytest.approx(sum(per_judge) / 2, abs=1e-4)
     assert result["valid_images"] == 16 and result["neg_elbo"] > 0 and 0 <= result["recon_mse"] <= 1
     assert 0 <= result["arithmetic_success"] <= 1 and len(result["equations"]) == 8
     assert result["judge_valid_group_accuracy"] is not None and result["split"] == "valid"
