@@ -68,7 +68,7 @@ def register(sub, train, evaluate, bench) -> None:
     v.add_argument("--image-size", type=int, default=64)
     v.add_argument("--base-channels", type=int, default=20, help="channels of the first convolution")
     v.add_argument("--latent-dim", type=int, default=80)
-    v.add_argument("--beta", type=float, default=0.5, help="weight of the KL term")
+    v.add_argument("--beta", type=float, default=0.35, help="weight of the KL term")
     add_loop_flags(v, steps=12000, lr=1e-3, batch=64)
     v.set_defaults(weight_decay=0.0)
     g = train.add_parser("gan", help="the anime-face DCGAN", epilog=LICENCES["gan"])
