@@ -25,17 +25,22 @@ def register(sub, train, evaluate, bench) -> None:
     g.set_defaults(func=cmd_train)
     g.add_argument("--data", help="training text (.txt or .txt.xz); default: the shipped Hemingway corpus")
     g.add_argument("--valid", help="validation text; default: the shipped Hemingway valid split")
-    g.add_argument("--pretrain", help="extra text mixed in early in training; default: Anna Karenina; 'none' for none")
+    g.add_argument("--pretrain", nargs="+", metavar="FILE",
+                   help="other prose mixed in early in training (.txt, .txt.xz, or English<TAB>French .tsv "
+                        "whose English side is used); default: Anna Karenina and the Tatoeba English "
+                        "sentences; 'none' for none")
     g.add_argument("--pretrain-frac", type=float, default=0.95,
                    help="share of steps that mix in the pre-training text (Hemingway alone overfits quickly)")
     g.add_argument("--out", default="checkpoints/hemingway.safetensors", help="checkpoint to write (best on valid)")
     g.add_argument("--vocab-size", type=int, default=4096)
-    g.add_argument("--block-size", type=int, default=256)
+    g.add_argument("--block-size", type=int, default=512, help="context in tokens")
+    g.add_argument("--position", choices=["rope", "learned"], default="rope",
+                   help="rotary position encoding, or learned position embeddings as in GPT-2")
     g.add_argument("--n-layer", type=int, default=6)
     g.add_argument("--n-head", type=int, default=4)
     g.add_argument("--n-embd", type=int, default=256)
     g.add_argument("--dropout", type=float, default=0.2)
-    add_loop_flags(g, steps=6000, lr=1e-3, batch=16)
+    add_loop_flags(g, steps=6000, lr=1e-3, batch=8)
     g.add_argument("--init", help="start from the weights of this checkpoint (fine-tuning or training on)")
     r = train.add_parser("lstm", help="the Anna Karenina LSTM (or GRU)")
     r.set_defaults(func=cmd_train)
@@ -101,9 +106,9 @@ def cmd_train(args) -> int:
         if args.valid:
             data.valid = args.valid
         if args.pretrain:
-            data.pretrain = None if args.pretrain == "none" else args.pretrain
+            data.pretrain = [] if args.pretrain == ["none"] else args.pretrain
         config = GPTConfig(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head,
-                           n_embd=args.n_embd, dropout=args.dropout)
+                           n_embd=args.n_embd, dropout=args.dropout, position=args.position)
         if init:
             config = GPTConfig(**{**init.config, "dropout": args.dropout})
         task = GPTTask(config, data, cfg, dev.device, tokenizer)

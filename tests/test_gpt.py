@@ -23,8 +23,9 @@ def test_output_weights_are_tied():
     assert model.lm_head.weight.data_ptr() == model.transformer.wte.weight.data_ptr()
 
 
-def test_attention_is_causal():
-    model = small()
+@pytest.mark.parametrize("position", ["learned", "rope"])
+def test_attention_is_causal(position):
+    model = small(position=position)
     x = torch.randint(0, 97, (1, 20))
     y = x.clone()
     y[0, 12:] = (y[0, 12:] + 1) % 97  # change only the future
@@ -34,9 +35,10 @@ def test_attention_is_causal():
     assert not torch.allclose(a[0, 12:], b[0, 12:])
 
 
+@pytest.mark.parametrize("position", ["learned", "rope"])
 @pytest.mark.parametrize("chunks", [[20], [1] * 20, [7, 1, 1, 5, 6], [3, 9, 8]])
-def test_kv_cache_equals_full_forward(chunks):
-    model = small()
+def test_kv_cache_equals_full_forward(chunks, position):
+    model = small(position=position)
     x = torch.randint(0, 97, (2, sum(chunks)))
     full, _ = model(x)
     cache = model.new_cache()
@@ -66,3 +68,29 @@ def test_dropout_only_in_training():
     assert not torch.equal(model(x)[0], model(x)[0])
     model.eval()
     assert torch.equal(model(x)[0], model(x)[0])
+
+
+def test_rope_has_no_position_weights_and_sees_relative_order():
+    learned, rope = small(), small(position="rope")
+    assert "transformer.wpe.weight" in learned.state_dict()
+    assert not any("wpe" in k or "rope" in k for k in rope.state_dict())
+    # the same tokens in another order give other logits: positions reach the attention
+    x = torch.randint(0, 97, (1, 10))
+    assert not torch.allclose(rope(x)[0][0, -1], rope(x.flip(1))[0][0, -1])
+
+
+def test_rotation_keeps_lengths_and_relative_dot_products():
+    from core.models.gpt import rope_tables, rotate
+
+    config = GPTConfig(block_size=16, n_head=1, n_embd=8, position="rope")
+    cos, sin = rope_tables(config)
+    q, k = torch.randn(1, 1, 1, 8), torch.randn(1, 1, 1, 8)
+    at = lambda x, p: rotate(x, cos[p:p + 1], sin[p:p + 1])
+    assert torch.allclose(at(q, 5).norm(), q.norm(), atol=1e-5)
+    # q at 7 against k at 3 scores as q at 12 against k at 8: only the distance counts
+    assert torch.allclose((at(q, 7) * at(k, 3)).sum(), (at(q, 12) * at(k, 8)).sum(), atol=1e-5)
+
+
+def test_unknown_position_kind_is_refused():
+    with pytest.raises(ValueError, match="position"):
+        GPTConfig(position="alibi")

@@ -17,7 +17,7 @@ def data(tmp_path):
     (tmp_path / "valid.txt").write_text("We walked down the road by the river in the sun.\n\n" * 5)
     (tmp_path / "pre.txt").write_text("Anna and the prince spoke of the ball. " * 80)
     return GPTData(train=str(tmp_path / "train.txt"), valid=str(tmp_path / "valid.txt"),
-                   pretrain=str(tmp_path / "pre.txt"), vocab_size=300, batch_size=4)
+                   pretrain=[str(tmp_path / "pre.txt")], vocab_size=300, batch_size=4)
 
 
 def make_task(data, cfg, tokenizer=None):
@@ -47,18 +47,31 @@ def test_training_lowers_valid_loss_and_writes_best_checkpoint(tmp_path, data):
     assert result["best_valid"] < before
     ckpt = load_checkpoint(out, "gpt")
     assert ckpt.training["best_valid"] == pytest.approx(result["best_valid"])
-    assert ckpt.training["data"]["pretrain"] == "pre.txt"
+    assert ckpt.training["data"]["pretrain"] == ["pre.txt"]
     assert (tmp_path / "gpt.resume.safetensors").exists()
 
 
-def test_pretraining_text_is_mixed_in_only_early(data):
-    cfg = TrainConfig(max_steps=10)
+def test_each_pretraining_text_is_mixed_in_only_early(tmp_path, data):
+    (tmp_path / "pairs.tsv").write_text("".join(f"Zebras yawn {i}.\tLes zèbres bâillent {i}.\n" for i in range(60)))
+    data.pretrain.append(str(tmp_path / "pairs.tsv"))
     data.pretrain_frac = 0.5
-    task = make_task(data, cfg)
-    pre_tokens = set(task.pre_ids.tolist()) - set(task.train_ids.tolist())
-    early, late = task.batch(0)[0], task.batch(9)[0]
-    assert set(early.flatten().tolist()) & pre_tokens
-    assert not set(late.flatten().tolist()) & pre_tokens
+    task = make_task(data, TrainConfig(max_steps=10))
+    hemingway = set(task.train_ids.tolist())
+    only = [set(ids.tolist()) - hemingway - set(other.tolist())
+            for ids, other in zip(task.pre_ids, task.pre_ids[::-1])]
+    early, late = set(task.batch(0)[0].flatten().tolist()), set(task.batch(9)[0].flatten().tolist())
+    assert all(early & tokens for tokens in only)  # both pre-training texts, half the batch between them
+    assert not any(late & tokens for tokens in only)
+    assert task.batch(0)[0].shape == task.batch(9)[0].shape == (4, 16)
+
+
+def test_pretraining_on_pairs_reads_their_english_side_once(tmp_path):
+    from core.corpus import read_prose
+
+    (tmp_path / "pairs.tsv").write_text("Go.\tVa !\nGo.\tMarche.\nWho?\tQui ?\nRun!\tCours !\n")
+    prose = read_prose(tmp_path / "pairs.tsv")
+    assert sorted(prose.strip().split("\n\n")) == ["Go.", "Run!", "Who?"]
+    assert "Va" not in prose and prose == read_prose(tmp_path / "pairs.tsv")
 
 
 class Killed(Exception):
@@ -91,7 +104,10 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tmp_path, data):
 
 
 def test_too_short_text_is_refused(tmp_path, data):
+    tokenizer = make_task(data, TrainConfig()).tokenizer
     (tmp_path / "tiny.txt").write_text("Too short.")
     data.train = str(tmp_path / "tiny.txt")
-    with pytest.raises(ValueError, match="too short"):
+    with pytest.raises(ValueError, match="tiny.txt is too short for a context of 16 tokens"):
+        make_task(data, TrainConfig(), tokenizer)
+    with pytest.raises(ValueError, match="too little text for a vocabulary of 300 tokens"):
         make_task(data, TrainConfig())

@@ -1,9 +1,12 @@
 """A decoder-only GPT written from scratch, in the shape of nanoGPT's model.py.
 
-Token and learned position embeddings, pre-LayerNorm blocks of causal
-multi-head self-attention and a GELU MLP, dropout, and an output layer tied
-to the token embedding. `KVCache` lets generation feed one token at a time;
-its logits equal those of a full forward pass (see tests/test_gpt.py).
+Token embeddings with positions either learned (GPT-2's way, kept so its
+weights load) or rotary (RoPE: queries and keys are rotated by their
+position, which costs no parameters and lets the context grow for free),
+pre-LayerNorm blocks of causal multi-head self-attention and a GELU MLP,
+dropout, and an output layer tied to the token embedding. `KVCache` lets
+generation feed one token at a time; its logits equal those of a full
+forward pass (see tests/test_gpt.py).
 Module names follow GPT-2's so Hugging Face weights map onto them
 (core/models/gpt2_import.py).
 """
@@ -28,6 +31,12 @@ class GPTConfig:
     bias: bool = True
     gelu: str = "none"  # "tanh" reproduces GPT-2's approximate GELU
     layer_norm_eps: float = 1e-5
+    position: str = "learned"  # "learned" (GPT-2) or "rope"
+    rope_base: float = 10000.0
+
+    def __post_init__(self):
+        if self.position not in ("learned", "rope"):
+            raise ValueError(f"position must be 'learned' or 'rope', not {self.position!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -52,6 +61,20 @@ class KVCache:
         return k, v
 
 
+def rope_tables(config: GPTConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin of every position's rotation angles, (block_size, head_dim / 2)."""
+    head_dim = config.n_embd // config.n_head
+    freqs = config.rope_base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+    angles = torch.outer(torch.arange(config.block_size, dtype=torch.float32), freqs)
+    return angles.cos(), angles.sin()
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (first half, second half) of the head dimension of x (B, H, T, D) by the angles."""
+    a, b = x.float().chunk(2, dim=-1)
+    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1).type_as(x)
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
@@ -60,22 +83,25 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
         self.n_head = config.n_head
-        self.dropout = config.dropout
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, past: int = 0) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, past: int = 0,
+                rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        if rope is not None:  # the cache keeps rotated keys: a key's rotation depends on its position only
+            q, k = rotate(q, *rope), rotate(k, *rope)
         if cache is not None:
             k, v = cache.update(layer, k, v)
-        dropout = self.dropout if self.training else 0.0
+        # No dropout on the attention weights: on the CPU it forces the slow attention kernel
+        # (a third of the training speed), and dropout on the residual branches regularises.
         if past == 0:
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         elif T == 1:  # one new token sees everything before it
-            y = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+            y = F.scaled_dot_product_attention(q, k, v)
         else:  # a chunk after a cached prefix: causal within the chunk, full over the prefix
             mask = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(diagonal=past)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y))
 
@@ -100,8 +126,9 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, past: int = 0) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), cache, layer, past)
+    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, past: int = 0,
+                rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), cache, layer, past, rope)
         return x + self.mlp(self.ln_2(x))
 
 
@@ -113,11 +140,16 @@ class GPT(nn.Module):
         self.config = config
         self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(config.vocab_size, config.n_embd),
-            wpe=nn.Embedding(config.block_size, config.n_embd),
             drop=nn.Dropout(config.dropout),
             h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
             ln_f=nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps, bias=config.bias),
         ))
+        if config.position == "learned":
+            self.transformer.wpe = nn.Embedding(config.block_size, config.n_embd)
+        else:  # computed, not stored: the checkpoint holds weights only
+            cos, sin = rope_tables(config)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight  # weight tying
         self.apply(self._init_weights)
@@ -153,10 +185,15 @@ class GPT(nn.Module):
         start = len(cache) if cache is not None else 0
         if start + T > self.config.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.block_size}")
-        pos = torch.arange(start, start + T, dtype=torch.long, device=idx.device)
-        x = self.transformer.drop(self.transformer.wte(idx) + self.transformer.wpe(pos))
+        x = self.transformer.wte(idx)
+        rope = None
+        if self.config.position == "learned":
+            x = x + self.transformer.wpe(torch.arange(start, start + T, dtype=torch.long, device=idx.device))
+        else:
+            rope = (self.rope_cos[start:start + T], self.rope_sin[start:start + T])
+        x = self.transformer.drop(x)
         for i, block in enumerate(self.transformer.h):
-            x = block(x, cache, i, start)
+            x = block(x, cache, i, start, rope)
         x = self.transformer.ln_f(x)
         logits = self.lm_head(x)
         loss = None

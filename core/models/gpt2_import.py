@@ -21,7 +21,7 @@ def gpt2_config(hf: dict) -> GPTConfig:
         raise ValueError(f"unsupported activation {hf['activation_function']!r}")
     return GPTConfig(vocab_size=hf["vocab_size"], block_size=hf["n_positions"], n_layer=hf["n_layer"],
                      n_head=hf["n_head"], n_embd=hf["n_embd"], dropout=0.0, bias=True, gelu="tanh",
-                     layer_norm_eps=hf.get("layer_norm_epsilon", 1e-5))
+                     layer_norm_eps=hf.get("layer_norm_epsilon", 1e-5), position="learned")
 
 
 def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
