@@ -64,13 +64,15 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
-def save_checkpoint(path: str | Path, ckpt: Checkpoint, dtype: torch.dtype | None = torch.float16) -> Path:
-    """Write `ckpt`; floating tensors are stored as `dtype` (None keeps them as they are)."""
+def save_checkpoint(path: str | Path, ckpt: Checkpoint, dtype: torch.dtype | None = torch.float16,
+                    exact: tuple[str, ...] = ()) -> Path:
+    """Write `ckpt`; floating tensors are stored as `dtype` (None keeps them as they are), except
+    those whose names start with one of `exact`."""
     path = Path(path)
     tensors = {}
     for name, t in ckpt.tensors.items():
         t = t.detach().cpu()
-        if dtype is not None and t.is_floating_point():
+        if dtype is not None and t.is_floating_point() and not name.startswith(exact):
             t = t.to(dtype)
         tensors[name] = t.contiguous()
     meta = {

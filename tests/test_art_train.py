@@ -36,7 +36,9 @@ def test_vae_training_lowers_the_loss_and_stores_group_means(tmp_path):
     assert result["best_valid"] < before
     artist = load_vae(out, "cpu")
     assert set(artist.groups) == set(GROUPS) and artist.extra["groups"]["men_glasses"] == 16
-    assert load_checkpoint(out, "vae").tensors["group.men_glasses"].dtype == torch.float16
+    tensors = load_checkpoint(out, "vae").tensors
+    assert tensors["encoder.to_stats.weight"].dtype == torch.float16
+    assert tensors["group.men_glasses"].dtype == torch.float32  # rounding would move the arithmetic
     grids = sorted((tmp_path / "run").glob("vae-step*.png"))
     assert [g.name for g in grids] == ["vae-step000020.png", "vae-step000040.png"]
     assert read_png_meta(grids[0])["step"] == "20"
@@ -44,6 +46,28 @@ def test_vae_training_lowers_the_loss_and_stores_group_means(tmp_path):
     assert (tmp_path / "run" / "loss-curve.png").stat().st_size > 1000
     points = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert {p["split"] for p in points} == {"train", "valid"}
+
+
+def test_group_means_read_each_face_and_its_mirror_in_inference_mode(tmp_path):
+    from core.images import load_split, to_unit
+    from core.models.vae import VAE
+    from core.train.vae import group_means
+
+    torch.manual_seed(0)
+    faces = load_split(write_faces(tmp_path / "faces"), "train", 16)
+    model = VAE(VAEConfig(image_size=16, base_channels=8, latent_dim=8)).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    groups, counts = group_means(model, faces, CPU)
+    assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    women = (faces.attributes["Male"] == 0) & (faces.attributes["Eyeglasses"] == 1)
+    x = to_unit(faces.images[women])
+    model.eval()
+    with torch.no_grad():
+        expected = ((model.encode(x)[0] + model.encode(x.flip(3))[0]) / 2).mean(0)
+        unmirrored = model.encode(x)[0].mean(0)
+    assert counts["women_glasses"] == int(women.sum())
+    assert torch.allclose(groups["women_glasses"], expected, atol=1e-5)
+    assert not torch.allclose(groups["women_glasses"], unmirrored, atol=1e-5)
 
 
 def test_gan_training_runs_resumes_and_keeps_only_the_generator(tmp_path):
