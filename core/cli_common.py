@@ -5,11 +5,11 @@ import json
 import sys
 
 
-def add_loop_flags(p, steps: int, lr: float, batch: int) -> None:
+def add_loop_flags(p, steps: int, lr: float, batch: int, min_lr: float | None = None) -> None:
     p.add_argument("--steps", type=int, default=steps)
     p.add_argument("--batch-size", type=int, default=batch)
     p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--min-lr", type=float, default=lr / 10)
+    p.add_argument("--min-lr", type=float, default=lr / 10 if min_lr is None else min_lr)
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--weight-decay", type=float, default=0.1)
     p.add_argument("--eval-every", type=int, default=250)

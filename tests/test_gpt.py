@@ -35,10 +35,10 @@ def test_attention_is_causal(position):
     assert not torch.allclose(a[0, 12:], b[0, 12:])
 
 
-@pytest.mark.parametrize("position", ["learned", "rope"])
+@pytest.mark.parametrize("shape", [{}, {"position": "rope"}, {"position": "rope", "mlp": "swiglu"}])
 @pytest.mark.parametrize("chunks", [[20], [1] * 20, [7, 1, 1, 5, 6], [3, 9, 8]])
-def test_kv_cache_equals_full_forward(chunks, position):
-    model = small(position=position)
+def test_kv_cache_equals_full_forward(chunks, shape):
+    model = small(**shape)
     x = torch.randint(0, 97, (2, sum(chunks)))
     full, _ = model(x)
     cache = model.new_cache()
@@ -91,6 +91,20 @@ def test_rotation_keeps_lengths_and_relative_dot_products():
     assert torch.allclose((at(q, 7) * at(k, 3)).sum(), (at(q, 12) * at(k, 8)).sum(), atol=1e-5)
 
 
-def test_unknown_position_kind_is_refused():
+def test_swiglu_holds_no_more_parameters_than_gelu():
+    def mlp_params(kind):
+        return sum(p.numel() for p in GPT(GPTConfig(n_layer=1, n_head=4, n_embd=256, mlp=kind)).transformer.h[0].mlp.parameters())
+
+    gelu, swiglu = mlp_params("gelu"), mlp_params("swiglu")
+    assert 0.95 * gelu < swiglu <= gelu
+    x = torch.randn(2, 5, 16)
+    mlp = small(mlp="swiglu").transformer.h[0].mlp
+    gate, up = mlp.c_fc(x).chunk(2, dim=-1)
+    assert torch.allclose(mlp(x), mlp.c_proj(torch.nn.functional.silu(gate) * up))
+
+
+def test_unknown_shapes_are_refused():
     with pytest.raises(ValueError, match="position"):
         GPTConfig(position="alibi")
+    with pytest.raises(ValueError, match="mlp"):
+        GPTConfig(mlp="relu")

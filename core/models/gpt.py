@@ -3,10 +3,10 @@
 Token embeddings with positions either learned (GPT-2's way, kept so its
 weights load) or rotary (RoPE: queries and keys are rotated by their
 position, which costs no parameters and lets the context grow for free),
-pre-LayerNorm blocks of causal multi-head self-attention and a GELU MLP,
-dropout, and an output layer tied to the token embedding. `KVCache` lets
-generation feed one token at a time; its logits equal those of a full
-forward pass (see tests/test_gpt.py).
+pre-LayerNorm blocks of causal multi-head self-attention and an MLP (GPT-2's
+GELU, or SwiGLU), dropout, and an output layer tied to the token embedding.
+`KVCache` lets generation feed one token at a time; its logits equal those
+of a full forward pass (see tests/test_gpt.py).
 Module names follow GPT-2's so Hugging Face weights map onto them
 (core/models/gpt2_import.py).
 """
@@ -33,10 +33,13 @@ class GPTConfig:
     layer_norm_eps: float = 1e-5
     position: str = "learned"  # "learned" (GPT-2) or "rope"
     rope_base: float = 10000.0
+    mlp: str = "gelu"  # "gelu" (GPT-2) or "swiglu"
 
     def __post_init__(self):
         if self.position not in ("learned", "rope"):
             raise ValueError(f"position must be 'learned' or 'rope', not {self.position!r}")
+        if self.mlp not in ("gelu", "swiglu"):
+            raise ValueError(f"mlp must be 'gelu' or 'swiglu', not {self.mlp!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,15 +110,26 @@ class CausalSelfAttention(nn.Module):
 
 
 class MLP(nn.Module):
+    """GPT-2's GELU MLP (4x wide), or SwiGLU: silu(gate) * up, about 8/3 wide so that its three
+    matrices hold no more parameters than GELU's two."""
+
     def __init__(self, config: GPTConfig):
         super().__init__()
-        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.swiglu = config.mlp == "swiglu"
+        hidden = max(32, int(8 * config.n_embd / 3) // 32 * 32) if self.swiglu else 4 * config.n_embd
+        self.c_fc = nn.Linear(config.n_embd, 2 * hidden if self.swiglu else hidden, bias=config.bias)
         self.gelu = nn.GELU(approximate=config.gelu)
-        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(hidden, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+        h = self.c_fc(x)
+        if self.swiglu:
+            gate, up = h.chunk(2, dim=-1)
+            h = F.silu(gate) * up
+        else:
+            h = self.gelu(h)
+        return self.dropout(self.c_proj(h))
 
 
 class Block(nn.Module):
