@@ -16,6 +16,9 @@ def add_loop_flags(p, steps: int, lr: float, batch: int, min_lr: float | None = 
     p.add_argument("--seed", type=int, default=1337)
     p.add_argument("--no-bf16", action="store_true", help="train in fp32")
     p.add_argument("--fresh", action="store_true", help="ignore a resume file and start over")
+    p.add_argument("--snapshots", action="store_true",
+                   help="also keep the weights of every evaluation (OUT.stepNNNNNN.safetensors), to average "
+                        "the last ones with `inkhorn average`")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
 
 
@@ -28,7 +31,7 @@ def loop_config(args):
     print(f"device: {dev.label} ({dev.reason})", file=sys.stderr)
     cfg = TrainConfig(max_steps=args.steps, lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
                       weight_decay=args.weight_decay, eval_every=args.eval_every, seed=args.seed,
-                      bf16=not args.no_bf16)
+                      bf16=not args.no_bf16, snapshots=args.snapshots)
     return dev, cfg
 
 

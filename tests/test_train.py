@@ -49,6 +49,22 @@ def test_training_lowers_valid_loss_and_writes_best_checkpoint(tmp_path, data):
     assert ckpt.training["best_valid"] == pytest.approx(result["best_valid"])
     assert ckpt.training["data"]["pretrain"] == ["pre.txt"]
     assert (tmp_path / "gpt.resume.safetensors").exists()
+    assert not list(tmp_path.glob("gpt.step*"))  # snapshots only when asked
+
+
+def test_snapshots_keep_the_weights_of_every_evaluation(tmp_path, data):
+    cfg = TrainConfig(max_steps=30, eval_every=10, warmup_steps=5, lr=3e-3, bf16=False, snapshots=True)
+    task = make_task(data, cfg)
+    out = tmp_path / "gpt.safetensors"
+    train(task, cfg, out, torch.device("cpu"), console=quiet())
+    snaps = sorted(tmp_path.glob("gpt.step*.safetensors"))
+    assert [p.name for p in snaps] == [f"gpt.step0000{n}0.safetensors" for n in (1, 2, 3)]
+    last = load_checkpoint(snaps[-1], "gpt")
+    assert last.training["steps"] == 30
+    weights = task.model.state_dict()
+    assert all(torch.equal(t, weights[name].half()) for name, t in last.tensors.items())
+    first = load_checkpoint(snaps[0], "gpt")
+    assert any(not torch.equal(t, first.tensors[name]) for name, t in last.tensors.items())
 
 
 def test_each_pretraining_text_is_mixed_in_only_early(tmp_path, data):

@@ -39,6 +39,7 @@ class TrainConfig:
     bf16: bool = True
     seed: int = 1337
     log_every: int = 50
+    snapshots: bool = False  # also write the weights at every evaluation, for `inkhorn average`
 
 
 class Task(Protocol):
@@ -76,6 +77,10 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.devic
 
 def _resume_path(out: Path) -> Path:
     return out.with_name(out.stem + ".resume.safetensors")
+
+
+def snapshot_path(out: Path, step: int) -> Path:
+    return out.with_name(f"{out.stem}.step{step:06d}.safetensors")
 
 
 def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
@@ -150,6 +155,8 @@ class Run:
         if improved:
             loop["best"], loop["best_step"] = metrics["metric"], step
             task.save(self.out, {**self.summary, **_summary(self.cfg, loop, metrics)})
+        if self.cfg.snapshots:
+            task.save(snapshot_path(self.out, step), {**self.summary, **_summary(self.cfg, loop, metrics)})
         shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
         self.console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
         if sample:
