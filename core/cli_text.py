@@ -29,18 +29,20 @@ def register(sub, train, evaluate, bench) -> None:
                    help="other prose mixed in early in training (.txt, .txt.xz, or English<TAB>French .tsv "
                         "whose English side is used); default: Anna Karenina and the Tatoeba English "
                         "sentences; 'none' for none")
-    g.add_argument("--pretrain-frac", type=float, default=0.95,
-                   help="share of steps that mix in the pre-training text (Hemingway alone overfits quickly)")
+    g.add_argument("--pretrain-frac", type=float, default=1.0,
+                   help="share of steps that mix in the other prose (Hemingway alone overfits quickly); "
+                        "the steps after it read Hemingway alone")
     g.add_argument("--out", default="checkpoints/hemingway.safetensors", help="checkpoint to write (best on valid)")
     g.add_argument("--vocab-size", type=int, default=4096)
     g.add_argument("--block-size", type=int, default=512, help="context in tokens")
     g.add_argument("--position", choices=["rope", "learned"], default="rope",
                    help="rotary position encoding, or learned position embeddings as in GPT-2")
+    g.add_argument("--mlp", choices=["swiglu", "gelu"], default="swiglu", help="SwiGLU, or GPT-2's GELU MLP")
     g.add_argument("--n-layer", type=int, default=6)
     g.add_argument("--n-head", type=int, default=4)
     g.add_argument("--n-embd", type=int, default=256)
     g.add_argument("--dropout", type=float, default=0.2)
-    add_loop_flags(g, steps=6000, lr=1e-3, batch=8)
+    add_loop_flags(g, steps=3600, lr=1e-3, batch=8, min_lr=1e-5)
     g.add_argument("--init", help="start from the weights of this checkpoint (fine-tuning or training on)")
     r = train.add_parser("lstm", help="the Anna Karenina LSTM (or GRU)")
     r.set_defaults(func=cmd_train)
@@ -108,7 +110,7 @@ def cmd_train(args) -> int:
         if args.pretrain:
             data.pretrain = [] if args.pretrain == ["none"] else args.pretrain
         config = GPTConfig(block_size=args.block_size, n_layer=args.n_layer, n_head=args.n_head,
-                           n_embd=args.n_embd, dropout=args.dropout, position=args.position)
+                           n_embd=args.n_embd, dropout=args.dropout, position=args.position, mlp=args.mlp)
         if init:
             config = GPTConfig(**{**init.config, "dropout": args.dropout})
         task = GPTTask(config, data, cfg, dev.device, tokenizer)
