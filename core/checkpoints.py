@@ -164,7 +164,8 @@ def state_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 def average_checkpoints(paths: list[str | Path]) -> Checkpoint:
     """The element-wise mean of the weights of several checkpoints of one model (the same kind, config and
     tokenizer: snapshots of one training run), as Vaswani et al. average the last checkpoints of a run.
-    Metadata comes from the last file, with the averaged files listed in its training summary."""
+    Metadata comes from the last file, with the averaged files listed in its training summary and its
+    valid scores left out."""
     if len(paths) < 2:
         raise ValueError("averaging needs at least two checkpoints")
     ckpts = [load_checkpoint(p) for p in paths]
@@ -182,7 +183,9 @@ def average_checkpoints(paths: list[str | Path]) -> Checkpoint:
         else:
             tensors[name] = ckpts[-1].tensors[name]
     last = ckpts[-1]
-    training = {**last.training, "averaged": [Path(p).name for p in paths]}
+    # the valid scores of the last snapshot describe other weights than the mean's
+    training = {k: v for k, v in last.training.items() if k not in ("valid", "best_valid", "best_step")}
+    training["averaged"] = [Path(p).name for p in paths]
     return Checkpoint(last.kind, last.config, tensors, last.tokenizer, training, last.extra)
 
 

@@ -46,6 +46,8 @@ def cmd_info(args) -> int:
             training = json.loads(meta.get("training", "{}"))
             valid = {k: v for k, v in training.get("valid", {}).items() if k not in ("step", "metric")}
             shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in valid.items())
+            if "averaged" in training:
+                shown = f"mean of {len(training['averaged'])} checkpoints" + (f", {shown}" if shown else "")
             print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {shown}")
         except CheckpointError as e:
             print(f"  {f.name:<28} unreadable: {e}")

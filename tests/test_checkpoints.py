@@ -111,7 +111,8 @@ def test_write_is_atomic(tmp_path, tiny_gpt, tiny_tokenizer, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
 
 
-def test_average_is_the_mean_of_the_weights_and_refuses_other_models(tmp_path, tiny_gpt, tiny_tokenizer, capsys):
+def test_average_is_the_mean_of_the_weights_and_refuses_other_models(tmp_path, tiny_gpt, tiny_tokenizer, capsys,
+                                                                    monkeypatch):
     a = _save(tmp_path / "a.safetensors", tiny_gpt, tiny_tokenizer, dtype=None)
     moved = copy.deepcopy(tiny_gpt)  # the fixture is shared by the whole session: leave it as it is
     with torch.no_grad():
@@ -123,7 +124,14 @@ def test_average_is_the_mean_of_the_weights_and_refuses_other_models(tmp_path, t
     avg, first, second = (load_checkpoint(p).tensors for p in (out, a, b))
     name = "transformer.wte.weight"
     assert torch.allclose(avg[name].float(), (first[name] + second[name]) / 2, atol=1e-2)  # stored fp16
-    assert load_checkpoint(out).training["averaged"] == ["a.safetensors", "b.safetensors"]
+    training = load_checkpoint(out).training
+    assert training["averaged"] == ["a.safetensors", "b.safetensors"]
+    assert "best_valid" not in training  # the last snapshot's score is not the mean's
+    capsys.readouterr()
+    monkeypatch.setenv("INKHORN_CHECKPOINTS", str(tmp_path))
+    assert main(["info"]) == 0
+    info = capsys.readouterr().out
+    assert "avg.safetensors" in info and "mean of 2 checkpoints" in info
     assert main(["average", str(a), str(b), "--out", str(out)]) == 2  # never overwrites without --force
     other = GPT(GPTConfig(**{**tiny_gpt.config.to_dict(), "n_embd": tiny_gpt.config.n_embd * 2}))
     c = save_checkpoint(tmp_path / "c.safetensors", Checkpoint("gpt", other.config.to_dict(), state_tensors(other),
