@@ -26,7 +26,7 @@ def register(sub, train, evaluate, bench) -> None:
     g.add_argument("--data", help="training text (.txt or .txt.xz); default: the shipped Hemingway corpus")
     g.add_argument("--valid", help="validation text; default: the shipped Hemingway valid split")
     g.add_argument("--pretrain", nargs="+", metavar="FILE",
-                   help="other prose mixed in early in training (.txt, .txt.xz, or English<TAB>French .tsv "
+                   help="other prose mixed into half of every batch (.txt, .txt.xz, or English<TAB>French .tsv "
                         "whose English side is used); default: Anna Karenina and the Tatoeba English "
                         "sentences; 'none' for none")
     g.add_argument("--pretrain-frac", type=float, default=1.0,
