@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -154,9 +155,15 @@ class Run:
         improved = metrics["metric"] < loop["best"]
         if improved:
             loop["best"], loop["best_step"] = metrics["metric"], step
-            task.save(self.out, {**self.summary, **_summary(self.cfg, loop, metrics)})
-        if self.cfg.snapshots:
-            task.save(snapshot_path(self.out, step), {**self.summary, **_summary(self.cfg, loop, metrics)})
+        summary = {**self.summary, **_summary(self.cfg, loop, metrics)}
+        if improved:
+            task.save(self.out, summary)
+        if self.cfg.snapshots:  # at a best step the snapshot is the file just written: copy it
+            snap = snapshot_path(self.out, step)
+            if improved:
+                atomic_write(snap, lambda tmp: shutil.copyfile(self.out, tmp))
+            else:
+                task.save(snap, summary)
         shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
         self.console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
         if sample:
