@@ -32,6 +32,9 @@ def register(sub, train, evaluate, bench) -> None:
     g.add_argument("--pretrain-frac", type=float, default=1.0,
                    help="share of steps that mix in the other prose (Hemingway alone overfits quickly); "
                         "the steps after it read Hemingway alone")
+    g.add_argument("--no-source-tokens", action="store_true",
+                   help="do not open each window with a token naming its corpus (generation is conditioned "
+                        "on the training text's token, so the other prose does not lend its voice)")
     g.add_argument("--out", default="checkpoints/hemingway.safetensors", help="checkpoint to write (best on valid)")
     g.add_argument("--vocab-size", type=int, default=4096)
     g.add_argument("--block-size", type=int, default=512, help="context in tokens")
@@ -102,7 +105,8 @@ def cmd_train(args) -> int:
         from core.models.gpt import GPTConfig
         from core.train.gpt import GPTData, GPTTask
 
-        data = GPTData(vocab_size=args.vocab_size, batch_size=args.batch_size, pretrain_frac=args.pretrain_frac)
+        data = GPTData(vocab_size=args.vocab_size, batch_size=args.batch_size, pretrain_frac=args.pretrain_frac,
+                       source_tokens=not args.no_source_tokens)
         if args.data:
             data.train = args.data
         if args.valid:
@@ -114,6 +118,10 @@ def cmd_train(args) -> int:
         if init:
             config = GPTConfig(**{**init.config, "dropout": args.dropout})
         task = GPTTask(config, data, cfg, dev.device, tokenizer)
+        if init:
+            from core.train.gpt import widen_vocabulary
+
+            init.tensors = widen_vocabulary(init.tensors, task.config)
     else:
         from core.models.lstm import LSTMConfig
         from core.train.lstm import LSTMData, LSTMTask
@@ -190,7 +198,7 @@ def cmd_eval(args) -> int:
         if lm.kind != args.model:
             raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model, not a '{args.model}' model")
         if lm.kind == "gpt":
-            result = gpt_bits_per_char(lm.model, lm.tokenizer, text, lm.device, stride=args.stride)
+            result = gpt_bits_per_char(lm.model, lm.tokenizer, text, lm.device, stride=args.stride, prefix=lm.prefix())
         else:
             result = recurrent_bits_per_char(lm.model, lm.tokenizer, text, lm.device)
         result = {k: result[k] for k in ("bits_per_char", "chars", "tokens")}

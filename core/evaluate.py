@@ -23,13 +23,15 @@ def score_windows(n: int, first: int, ctx: int, stride: int) -> list[tuple[int, 
 
 @torch.no_grad()
 def gpt_bits_per_char(model, tokenizer: Tokenizer, text: str, device: torch.device,
-                      stride: int | None = None, batch_size: int = 16) -> dict:
+                      stride: int | None = None, batch_size: int = 16, prefix: list[int] = ()) -> dict:
     """Sliding windows of the full context; each token is scored once, with at least
     `context - stride` tokens of context once the first window is past. A leading
-    newline stands in for "start of text", so the first character is scored too."""
+    newline stands in for "start of text", so the first character is scored too.
+    `prefix` (a source token) opens every window, as it opens every training window."""
     if not text:
         raise ValueError("cannot score an empty text")
-    ctx = model.config.block_size
+    prefix = torch.tensor(list(prefix), dtype=torch.long)
+    ctx = model.config.block_size - prefix.numel()
     stride = stride or ctx // 2
     lead = tokenizer.encode("\n")
     ids = torch.tensor(lead + tokenizer.encode(text), dtype=torch.long)
@@ -39,12 +41,15 @@ def gpt_bits_per_char(model, tokenizer: Tokenizer, text: str, device: torch.devi
     for i in range(0, len(windows), batch_size):
         chunk = windows[i:i + batch_size]
         width = max(end - 1 - s for s, _, end in chunk)
-        x = torch.zeros(len(chunk), width, dtype=torch.long)
-        y = torch.full((len(chunk), width), -1, dtype=torch.long)
+        p = prefix.numel()
+        x = torch.zeros(len(chunk), p + width, dtype=torch.long)
+        y = torch.full((len(chunk), p + width), -1, dtype=torch.long)
         for row, (s, first, end) in enumerate(chunk):
-            x[row, :end - 1 - s] = ids[s:end - 1]
-            y[row, first - 1 - s:end - 1 - s] = ids[first:end]
+            x[row, :p] = prefix
+            x[row, p:p + end - 1 - s] = ids[s:end - 1]
+            y[row, p + first - 1 - s:p + end - 1 - s] = ids[first:end]
         logits, _ = model(x.to(device))
+        logits = logits[..., :model.config.vocab_size - len(getattr(model.config, "sources", ()))]
         nll += F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten(), ignore_index=-1,
                                reduction="sum").item()
     n_pred = ids.numel() - len(lead)

@@ -58,19 +58,24 @@ class GenerationStats:
 
 
 class GPTDecoder:
-    def __init__(self, model, device: torch.device):
+    """`prefix` (a source token) stays in front of the text however far the context slides;
+    the logits returned cover text tokens only, so a source token is never drawn."""
+
+    def __init__(self, model, device: torch.device, prefix: list[int] | tuple[int, ...] = ()):
         self.model = model
         self.device = device
-        self.context = model.config.block_size
+        self.prefix = list(prefix)
+        self.context = model.config.block_size - len(self.prefix)
+        self.text_vocab = model.config.vocab_size - len(getattr(model.config, "sources", ()))
         self.ids: list[int] = []
         self.cache = None
 
     @torch.no_grad()
     def _read(self, ids: list[int]) -> torch.Tensor:
         self.cache = self.model.new_cache()
-        x = torch.tensor([ids], dtype=torch.long, device=self.device)
+        x = torch.tensor([self.prefix + ids], dtype=torch.long, device=self.device)
         logits, _ = self.model(x, cache=self.cache)
-        return logits[0, -1]
+        return logits[0, -1, :self.text_vocab]
 
     def prefill(self, ids: list[int]) -> torch.Tensor:
         self.ids = list(ids[-self.context:])
@@ -79,13 +84,13 @@ class GPTDecoder:
     @torch.no_grad()
     def advance(self, token: int) -> torch.Tensor:
         self.ids.append(token)
-        if len(self.cache) >= self.context:
+        if len(self.cache) >= self.model.config.block_size:
             # positions are absolute, so a full cache cannot shift: re-read the last half-context
             self.ids = self.ids[-(self.context // 2):]
             return self._read(self.ids)
         x = torch.tensor([[token]], dtype=torch.long, device=self.device)
         logits, _ = self.model(x, cache=self.cache)
-        return logits[0, -1]
+        return logits[0, -1, :self.text_vocab]
 
 
 _KEEP = {"\n", "\t"}

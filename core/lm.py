@@ -45,9 +45,18 @@ class LanguageModel:
     def num_params(self) -> int:
         return self.model.num_params()
 
+    @property
+    def voice(self) -> str | None:
+        """The source token every generation is conditioned on (a GPT trained with source tokens)."""
+        sources = getattr(self.model.config, "sources", None)
+        return sources[0] if sources else None
+
+    def prefix(self) -> list[int]:
+        return [self.model.config.source_token(self.voice)] if self.voice else []
+
     def decoder(self) -> Decoder:
         if self.kind == "gpt":
-            return GPTDecoder(self.model, self.device)
+            return GPTDecoder(self.model, self.device, self.prefix())
         return self.model.decoder(self.device)
 
     def stream(self, prompt: str, settings: SamplerSettings, cancel: threading.Event | None = None,

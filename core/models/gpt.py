@@ -13,7 +13,7 @@ Module names follow GPT-2's so Hugging Face weights map onto them
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn as nn
@@ -34,6 +34,9 @@ class GPTConfig:
     position: str = "learned"  # "learned" (GPT-2) or "rope"
     rope_base: float = 10000.0
     mlp: str = "gelu"  # "gelu" (GPT-2) or "swiglu"
+    # Source tokens: the last len(sources) ids of the vocabulary are no text but say which corpus a
+    # window comes from (as CTRL's control codes); sources[0] is the model's own voice, the one it writes in.
+    sources: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if self.position not in ("learned", "rope"):
@@ -43,6 +46,14 @@ class GPTConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def text_vocab_size(self) -> int:
+        """Ids below this are text tokens; the ids from here up are source tokens."""
+        return self.vocab_size - len(self.sources)
+
+    def source_token(self, name: str) -> int:
+        return self.text_vocab_size + self.sources.index(name)
 
 
 class KVCache:

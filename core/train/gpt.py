@@ -9,6 +9,11 @@ run on Hemingway alone (on our corpora that did not help, hence the default
 of mixing to the end). Batches are random windows of the token streams. The
 tokenizer learns from the training text and an equal share of each
 pre-training text, so its vocabulary stays Hemingway's.
+
+Every window opens with a source token that names its corpus (`source_tokens`,
+as CTRL's control codes): the model learns from all the prose but knows which
+voice each window is in, and generation is always conditioned on the training
+text's own token, so the other prose regularises without lending its voice.
 """
 from __future__ import annotations
 
@@ -36,6 +41,24 @@ class GPTData:
     pretrain_frac: float = 1.0
     vocab_size: int = 4096
     batch_size: int = 8
+    source_tokens: bool = True
+
+
+def source_name(path: str) -> str:
+    """A corpus's name for its source token: its folder for a split file (hemingway/train.txt.xz), else its stem."""
+    p = Path(path)
+    return p.parent.name if p.name.split(".")[0] in ("train", "valid") else p.name.split(".")[0]
+
+
+def widen_vocabulary(tensors: dict[str, torch.Tensor], config: GPTConfig) -> dict[str, torch.Tensor]:
+    """Weights of a checkpoint trained without source tokens, with rows for them appended to the
+    (tied) embedding, each the mean text embedding: a start for fine-tuning with source tokens."""
+    wte = tensors["transformer.wte.weight"]
+    missing = config.vocab_size - wte.size(0)
+    if missing <= 0:
+        return tensors
+    rows = wte.float().mean(0, keepdim=True).expand(missing, -1).to(wte.dtype)
+    return {**tensors, "transformer.wte.weight": torch.cat([wte, rows])}
 
 
 class GPTTask:
@@ -51,8 +74,10 @@ class GPTTask:
         pre_texts = [read_prose(path) for path in data.pretrain]
         self.tokenizer = tokenizer or Tokenizer.train([train_text] + [t[:len(train_text)] for t in pre_texts],
                                                       data.vocab_size)
-        config.vocab_size = self.tokenizer.vocab_size
+        config.sources = [source_name(p) for p in [data.train] + data.pretrain] if data.source_tokens else []
+        config.vocab_size = self.tokenizer.vocab_size + len(config.sources)
         self.config = config
+        self.prefix = [config.source_token(config.sources[0])] if config.sources else []
         self.model = GPT(config).to(device)
         self.train_ids = torch.tensor(self.tokenizer.encode(train_text), dtype=torch.long)
         self.pre_ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in pre_texts]
@@ -60,12 +85,18 @@ class GPTTask:
             if ids.numel() <= config.block_size + 1:
                 raise ValueError(f"{name} is too short for a context of {config.block_size} tokens")
 
-    def _windows(self, ids: torch.Tensor, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        T = self.config.block_size
+    def _windows(self, ids: torch.Tensor, n: int, gen: torch.Generator, source: int
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        """n random windows of `ids`; with source tokens, each opens with the token of source number
+        `source`, and its first text token is a target too."""
+        tagged = bool(self.config.sources)
+        T = self.config.block_size - tagged
         starts = torch.randint(ids.numel() - T - 1, (n,), generator=gen)
         x = torch.stack([ids[s:s + T] for s in starts])
-        y = torch.stack([ids[s + 1:s + T + 1] for s in starts])
-        return x, y
+        if not tagged:
+            return x, torch.stack([ids[s + 1:s + T + 1] for s in starts])
+        tag = torch.full((n, 1), self.config.text_vocab_size + source, dtype=torch.long)
+        return torch.cat([tag, x], 1), torch.stack([ids[s:s + T + 1] for s in starts])
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         # seeded by step, so a resumed run sees the same batches
@@ -73,11 +104,11 @@ class GPTTask:
         B = self.data.batch_size
         mixing = self.pre_ids and step < self.data.pretrain_frac * self.train_cfg.max_steps
         n_pre = B // 2 if mixing else 0
-        xs, ys = self._windows(self.train_ids, B - n_pre, gen)
+        xs, ys = self._windows(self.train_ids, B - n_pre, gen, 0)
         for i, ids in enumerate(self.pre_ids if mixing else []):
             n = n_pre // len(self.pre_ids) + (i < n_pre % len(self.pre_ids))
             if n:
-                px, py = self._windows(ids, n, gen)
+                px, py = self._windows(ids, n, gen, 1 + i)
                 xs, ys = torch.cat([xs, px]), torch.cat([ys, py])
         return xs.to(self.device), ys.to(self.device)
 
@@ -87,12 +118,12 @@ class GPTTask:
         return loss, x.numel()
 
     def evaluate(self) -> dict[str, float]:
-        r = gpt_bits_per_char(self.model, self.tokenizer, self.valid_text, self.device)
+        r = gpt_bits_per_char(self.model, self.tokenizer, self.valid_text, self.device, prefix=self.prefix)
         return {"metric": r["bits_per_char"], "bits_per_char": r["bits_per_char"]}
 
     def sample(self) -> str:
         settings = SamplerSettings(temperature=0.8, max_new_tokens=60, seed=0)
-        return generate_text(GPTDecoder(self.model, self.device), self.tokenizer, "The sun", settings,
+        return generate_text(GPTDecoder(self.model, self.device, self.prefix), self.tokenizer, "The sun", settings,
                              context=self.config.block_size)
 
     def save(self, path: Path, summary: dict) -> None:
