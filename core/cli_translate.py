@@ -38,6 +38,11 @@ def register(sub, train, evaluate, bench) -> None:
     t.add_argument("--tokens-per-batch", type=int, default=8192, help="padded tokens per side of a batch")
     t.add_argument("--eval-sentences", type=int, default=1000,
                    help="distinct valid sentences translated (greedy) for the BLEU that picks the best checkpoint")
+    t.add_argument("--unpunctuated", type=float, default=0.0,
+                   help="share of pairs also trained without the English final punctuation")
+    t.add_argument("--lowercased", type=float, default=0.0,
+                   help="share of pairs also trained with a small first English letter")
+    t.add_argument("--init", help="start from the weights of this translator checkpoint (its tokenizer and shape)")
     add_loop_flags(t, steps=12000, lr=1e-3, batch=1024)
     t.set_defaults(warmup=400, eval_every=1000)
     e = evaluate.add_parser("translator", help="sacreBLEU and chrF, every reference of a sentence counted")
@@ -94,10 +99,15 @@ def cmd_train(args) -> int:
     from core.train.loop import train
     from core.train.translator import TranslatorData, TranslatorTask
 
+    from core.checkpoints import load_checkpoint, load_weights
+    from core.tokenizer import Tokenizer
+
     dev, cfg = loop_config(args)
+    init = load_checkpoint(args.init, "translator") if args.init else None
     data = TranslatorData(vocab_size=args.vocab_size, tokens_per_batch=args.tokens_per_batch,
                           max_sentences=args.batch_size, label_smoothing=args.label_smoothing,
-                          eval_sentences=args.eval_sentences)
+                          eval_sentences=args.eval_sentences, unpunctuated=args.unpunctuated,
+                          lowercased=args.lowercased)
     if args.data:
         data.train = args.data
     if args.valid:
@@ -105,11 +115,18 @@ def cmd_train(args) -> int:
     config = TranslatorConfig(d_model=args.d_model, n_head=args.n_head, n_encoder_layer=args.encoder_layers,
                               n_decoder_layer=args.decoder_layers, d_ff=args.d_ff, dropout=args.dropout,
                               max_len=args.max_len)
-    task = TranslatorTask(config, data, cfg, dev.device)
+    if init:
+        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
+        config = TranslatorConfig(**{**init.config, "dropout": args.dropout})
+    task = TranslatorTask(config, data, cfg, dev.device, Tokenizer(init.tokenizer) if init else None)
+    if init:
+        load_weights(task.model, init.tensors, args.init)
     print(f"model: {task.model.num_params() / 1e6:.2f}M parameters; {len(task.train_batches)} batches an epoch"
+          + (f" ({task.variant_pairs} pairs as people type them)" if task.variant_pairs else "")
           + (f"; {task.skipped} pairs longer than {config.max_len} tokens skipped" if task.skipped else ""),
           file=sys.stderr)
-    train(task, cfg, Path(args.out), dev.device, resume=not args.fresh)
+    train(task, cfg, Path(args.out), dev.device, resume=not args.fresh,
+          summary={"init": Path(args.init).name} if init else None)
     return 0
 
 

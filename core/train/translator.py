@@ -9,10 +9,17 @@ within `tokens_per_batch`, so little of each batch is padding; each epoch
 visits the batches in a new order, seeded by the epoch, so a resumed run sees
 the same batches.
 
-Valid metric: negative sacreBLEU of greedy translations of the first
-`eval_sentences` distinct English sentences of valid, scored against all of
-their references (lower is better, as the loop wants); the teacher-forced
-valid loss is reported beside it.
+People do not type like Tatoeba: they leave out the final full stop and the
+capital letter. So beside each training pair the data holds, for a share of
+pairs, its English side as typed (`unpunctuated`: no final punctuation;
+`lowercased`: a small first letter) with the French side unchanged, so the
+model learns to write the French as it should be whatever the English looks
+like; short pairs (greetings, "Thanks.") get every variant.
+
+Valid metric: negative mean sacreBLEU of greedy translations of the first
+`eval_sentences` distinct English sentences of valid, as written and with their
+final punctuation removed, scored against all of their references (lower is
+better, as the loop wants); the teacher-forced valid loss is reported beside it.
 """
 from __future__ import annotations
 
@@ -44,6 +51,36 @@ class TranslatorData:
     max_sentences: int = 1024        # a cap for batches of very short sentences
     label_smoothing: float = 0.1
     eval_sentences: int = 1000       # distinct valid sources translated for the BLEU metric
+    unpunctuated: float = 0.0        # share of pairs also trained without the English final punctuation
+    lowercased: float = 0.0          # share of pairs also trained with a small first English letter
+
+
+FINAL_PUNCTUATION = ".!?…;:"
+SHORT_WORDS = 2  # pairs of at most this many English words get every variant
+
+
+def without_final_punctuation(text: str) -> str:
+    return text.rstrip(FINAL_PUNCTUATION + " ")
+
+
+def with_small_first_letter(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def typing_variants(pairs: list[tuple[str, str]], unpunctuated: float, lowercased: float,
+                    seed: int) -> list[tuple[str, str]]:
+    """Extra pairs whose English is written as people type it; each pair is picked for each variant
+    independently (seeded), short pairs always; a variant equal to its source is left out."""
+    rng = random.Random(seed)
+    out = []
+    for en, fr in pairs:
+        short = len(en.split()) <= SHORT_WORDS
+        bare, small = rng.random() < unpunctuated or short, rng.random() < lowercased or short
+        variants = {without_final_punctuation(en) if bare else en, with_small_first_letter(en) if small else en}
+        if bare and small:
+            variants.add(with_small_first_letter(without_final_punctuation(en)))
+        out += [(v, fr) for v in sorted(variants) if v and v != en]
+    return out
 
 
 def length_batches(src_lens: list[int], tgt_lens: list[int], tokens_per_batch: int, max_sentences: int,
@@ -91,7 +128,9 @@ class TranslatorTask:
         self.config = config
         self.model = Translator(config).to(device)
         self.translator = EnFrTranslator(self.model, tok, device)
-        self.train_batches, self.skipped = self._batches(train_pairs, train_cfg.seed)
+        variants = typing_variants(train_pairs, data.unpunctuated, data.lowercased, train_cfg.seed)
+        self.train_batches, self.skipped = self._batches(train_pairs + variants, train_cfg.seed)
+        self.variant_pairs = len(variants)
         if not self.train_batches:
             raise ValueError(f"no training pair of {data.train} fits in {config.max_len} tokens")
         self.valid_batches, _ = self._batches(self.valid_pairs, 0)
@@ -140,8 +179,11 @@ class TranslatorTask:
     def evaluate(self) -> dict[str, float]:
         scores = evaluate_translator(self.translator, self.valid_pairs, beam=1, limit=self.data.eval_sentences,
                                      batch_size=256)
-        return {"metric": -scores["bleu"], "bleu": scores["bleu"], "chrf": scores["chrf"],
-                "valid_loss": self.valid_loss()}
+        bare = [(without_final_punctuation(en), fr) for en, fr in self.valid_pairs]
+        unpunctuated = evaluate_translator(self.translator, bare, beam=1, limit=self.data.eval_sentences,
+                                           batch_size=256)
+        return {"metric": -(scores["bleu"] + unpunctuated["bleu"]) / 2, "bleu": scores["bleu"],
+                "bleu_unpunctuated": unpunctuated["bleu"], "chrf": scores["chrf"], "valid_loss": self.valid_loss()}
 
     def sample(self) -> str:
         t = self.translator.translate(["How are you?", "I think it's going to rain tomorrow."], beam=1)
@@ -152,6 +194,8 @@ class TranslatorTask:
                                        "train_batches": len(self.train_batches), "skipped_long_pairs": self.skipped,
                                        "tokens_per_batch": self.data.tokens_per_batch,
                                        "label_smoothing": self.data.label_smoothing,
+                                       "unpunctuated": self.data.unpunctuated, "lowercased": self.data.lowercased,
+                                       "variant_pairs": self.variant_pairs,
                                        "eval_sentences": self.data.eval_sentences}}
         save_checkpoint(path, Checkpoint("translator", self.config.to_dict(), state_tensors(self.model),
                                          tokenizer=self.tokenizer.model_bytes, training=summary))
