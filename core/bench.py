@@ -1,17 +1,32 @@
-"""Speed benchmarks (run by `inkhorn bench`, never as timed tests)."""
+"""Speed benchmarks (run by `inkhorn bench`, never as timed tests): one timer, one benchmark per family."""
 from __future__ import annotations
 
 import time
+from typing import Callable
 
 import torch
 
-from core.lm import LanguageModel
+
+def timed(fn: Callable[[], object], device: torch.device, repeats: int = 3) -> float:
+    """Best wall-clock seconds of `repeats` calls of fn after one warm-up call (allocator, kernels);
+    on CUDA the queue is drained before and after each call."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 @torch.no_grad()
-def decode_speed(lm: LanguageModel, new_tokens: int = 200, prompt: str = "The", repeats: int = 3) -> dict:
-    """Greedy decode at batch 1: with the model's incremental state (KV cache or
-    LSTM hidden state) against re-reading the whole window for every token."""
+def decode_speed(lm, new_tokens: int = 200, prompt: str = "The") -> dict:
+    """Greedy decode at batch 1 (a core.text.lm.LanguageModel): with the model's incremental state
+    (KV cache or LSTM hidden state) against re-reading the whole window for every token."""
     ids = lm.tokenizer.encode(prompt) or lm.tokenizer.encode("\n")
 
     def incremental() -> None:
@@ -27,23 +42,29 @@ def decode_speed(lm: LanguageModel, new_tokens: int = 200, prompt: str = "The", 
             logits = lm.model(window)[0][0, -1]
             seq.append(int(logits.argmax()))
 
-    def best_time(fn) -> float:
-        fn()  # warm-up
-        times = []
-        for _ in range(repeats):
-            if lm.device.type == "cuda":
-                torch.cuda.synchronize()
-            t = time.perf_counter()
-            fn()
-            if lm.device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t)
-        return min(times)
-
-    cached, full = best_time(incremental), best_time(rereading)
+    cached, full = timed(incremental, lm.device), timed(rereading, lm.device)
     return {
         "new_tokens": new_tokens,
         "incremental_tokens_per_s": round(new_tokens / cached, 1),
         "rereading_tokens_per_s": round(new_tokens / full, 1),
         "speedup": round(full / cached, 2),
     }
+
+
+def translation_speed(translator, sentences: list[str]) -> dict:
+    """Sentences/s for beam 4 and greedy, the whole list as batches against one sentence at a time."""
+    result = {}
+    for name, beam in (("beam4", 4), ("greedy", 1)):
+        together = timed(lambda: translator.translate(sentences, beam=beam), translator.device, repeats=1)
+        single = timed(lambda: [translator.translate([s], beam=beam) for s in sentences], translator.device,
+                       repeats=1)
+        result[f"batched_{name}_sentences_per_s"] = round(len(sentences) / together, 1)
+        result[f"one_by_one_{name}_sentences_per_s"] = round(len(sentences) / single, 1)
+        result[f"batching_speedup_{name}"] = round(single / together, 2)
+    return result
+
+
+def sampling_speed(artist, batch: int) -> dict:
+    """Pictures per second for `artist.sample(batch, seed)`: latents and the forward pass."""
+    seconds = timed(lambda: artist.sample(batch, 1), artist.device)
+    return {"batch": batch, "images_per_s": round(batch / seconds, 1), "ms_per_batch": round(1000 * seconds, 2)}

@@ -8,6 +8,7 @@ a half-written file under the real name.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import os
 import tempfile
@@ -15,22 +16,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from core.catalog import MODELS, resolve
+from core.tokenizer import Tokenizer
 
 FORMAT = "inkhorn/1"
-
-TRAIN_COMMAND = {
-    "gpt": "inkhorn train gpt",
-    "lstm": "inkhorn train lstm",
-    "translator": "inkhorn train translator",
-    "vae": "inkhorn train vae",
-    "gan": "inkhorn train gan",
-}
 
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be used, with what to do about it."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How to build a model of one kind: its config and module classes (imported on first use, so
+    loading a text model does not import the picture models), and the prefixes of tensors the
+    checkpoint stores beside the weights."""
+    module: str
+    config: str
+    model: str
+    extra_tensors: tuple[str, ...] = ()
+
+    def classes(self) -> tuple[type, type]:
+        module = importlib.import_module(self.module)
+        return getattr(module, self.config), getattr(module, self.model)
+
+
+KINDS = {
+    "gpt": Kind("core.models.gpt", "GPTConfig", "GPT"),
+    "lstm": Kind("core.models.lstm", "LSTMConfig", "RecurrentLM"),
+    "translator": Kind("core.models.translator", "TranslatorConfig", "Translator"),
+    "vae": Kind("core.models.vae", "VAEConfig", "VAE", extra_tensors=("group.",)),  # group mean latents
+    "gan": Kind("core.models.dcgan", "DCGANConfig", "Generator"),  # only the generator is shipped
+}
+TEXT_KINDS = ("gpt", "lstm")
 
 
 @dataclass
@@ -44,7 +65,8 @@ class Checkpoint:
 
 
 def _fix_hint(kind: str | None) -> str:
-    return f" Train one with `{TRAIN_COMMAND[kind]}`." if kind in TRAIN_COMMAND else ""
+    commands = {entry.kind: entry.train for entry in MODELS.values()}
+    return f" Train one with `{commands[kind]}`." if kind in commands else ""
 
 
 def atomic_write(path: Path, write) -> None:
@@ -88,9 +110,12 @@ def save_checkpoint(path: str | Path, ckpt: Checkpoint, dtype: torch.dtype | Non
     return path
 
 
-def read_metadata(path: str | Path) -> dict[str, str]:
-    from safetensors import safe_open
+def _unreadable(path: Path, error: Exception, kind: str | None = None) -> CheckpointError:
+    return CheckpointError(f"{path} is not a readable safetensors file ({error}); it may be truncated or "
+                           f"corrupt.{_fix_hint(kind)}")
 
+
+def read_metadata(path: str | Path) -> dict[str, str]:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"No checkpoint at {path}.")
@@ -98,37 +123,75 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         with safe_open(str(path), framework="pt") as f:
             return f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(f"{path} is not a readable safetensors file ({e}); it may be truncated or corrupt.") from e
+        raise _unreadable(path, e) from e
 
 
-def load_checkpoint(path: str | Path, kind: str | None = None) -> Checkpoint:
-    """Read and check a checkpoint; `kind` is the model kind the caller expects."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"No checkpoint at {path}.{_fix_hint(kind)}")
-    try:
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise CheckpointError(
-            f"{path} is not a readable safetensors file ({e}); it may be truncated or corrupt.{_fix_hint(kind)}"
-        ) from e
-    meta = read_metadata(path)
+def _header(path: Path, meta: dict[str, str], kind: str | None) -> Checkpoint:
+    """The checkpoint's metadata, checked, without its tensors."""
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a safetensors file but not an Inkhorn checkpoint (no '{FORMAT}' format tag).")
     if kind is not None and meta.get("kind") != kind:
         raise CheckpointError(f"{path} holds a '{meta.get('kind')}' model, not a '{kind}' model.")
     try:
-        tokenizer = base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None
         return Checkpoint(
             kind=meta["kind"],
             config=json.loads(meta["config"]),
-            tensors=tensors,
-            tokenizer=tokenizer,
+            tensors={},
+            tokenizer=base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None,
             training=json.loads(meta.get("training", "{}")),
             extra=json.loads(meta.get("extra", "{}")),
         )
     except (KeyError, ValueError) as e:
         raise CheckpointError(f"{path} has damaged metadata ({e}).") from e
+
+
+def load_checkpoint(path: str | Path, kind: str | None = None) -> Checkpoint:
+    """Read and check a checkpoint; `kind` is the model kind the caller expects. The file is opened once
+    and its metadata checked before any tensor is read."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"No checkpoint at {path}.{_fix_hint(kind)}")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            ckpt = _header(path, f.metadata() or {}, kind)
+            ckpt.tensors = {name: f.get_tensor(name) for name in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise _unreadable(path, e, kind) from e
+    return ckpt
+
+
+@dataclass
+class Loaded:
+    """A model built from its checkpoint, on its device, in eval mode."""
+    model: torch.nn.Module
+    checkpoint: Checkpoint   # metadata and the tensors that are not weights
+    path: Path
+    device: torch.device
+
+
+def load_model(path_or_name: str | Path, kinds: str | tuple[str, ...] | None = None,
+               device: str | torch.device | None = None) -> Loaded:
+    """A shipped model's name or a checkpoint path -> the model, built and loaded. `kinds`: the kind (or
+    kinds) the caller can use; anything else is refused with a message naming the file."""
+    from core.device import choose_device
+
+    path, entry = resolve(path_or_name)
+    wanted = (kinds,) if isinstance(kinds, str) else kinds
+    ckpt = load_checkpoint(path, entry.kind if entry else wanted[0] if wanted and len(wanted) == 1 else None)
+    if wanted and ckpt.kind not in wanted:
+        raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, not a {' or '.join(wanted)} model.")
+    if ckpt.kind not in KINDS:
+        raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, which this version of Inkhorn does not know.")
+    spec = KINDS[ckpt.kind]
+    config_class, model_class = spec.classes()
+    try:
+        model = model_class(config_class(**ckpt.config))
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path} has a config this version cannot build ({e}).") from e
+    load_weights(model, {k: v for k, v in ckpt.tensors.items() if not k.startswith(spec.extra_tensors)}, path)
+    ckpt.tensors = {k: v for k, v in ckpt.tensors.items() if k.startswith(spec.extra_tensors)}
+    dev = device if isinstance(device, torch.device) else choose_device(device).device
+    return Loaded(model.to(dev).eval(), ckpt, path, dev)
 
 
 def load_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], path: str | Path) -> None:
@@ -193,7 +256,6 @@ def _vocabulary(model_bytes: bytes | None) -> list[str] | None:
     """A tokenizer's pieces in id order: two serialisations of one SentencePiece model may differ in bytes."""
     if model_bytes is None:
         return None
-    from core.tokenizer import Tokenizer
 
     tok = Tokenizer(model_bytes)
     return [tok.sp.id_to_piece(i) for i in range(tok.vocab_size)]

@@ -5,12 +5,6 @@ import lzma
 import random
 from pathlib import Path
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-
-
-def asset(*parts: str) -> Path:
-    return ASSETS.joinpath(*parts)
-
 
 def read_text(path: str | Path) -> str:
     """Read UTF-8 text, transparently decompressing `.xz` files."""

@@ -1,10 +1,11 @@
 """Pick the compute device and say why."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import torch
+
+from core.catalog import environ
 
 
 @dataclass
@@ -21,7 +22,7 @@ class DeviceChoice:
 
 def choose_device(requested: str | None = None) -> DeviceChoice:
     """`requested` (or $INKHORN_DEVICE) may be cuda, mps, cpu or None for the best available."""
-    requested = requested or os.environ.get("INKHORN_DEVICE") or None
+    requested = requested or environ("INKHORN_DEVICE")
     if requested:
         if requested.startswith("cuda") and not torch.cuda.is_available():
             return DeviceChoice(torch.device("cpu"), f"{requested} asked for but no CUDA GPU is visible; using the CPU")

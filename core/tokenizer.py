@@ -70,6 +70,3 @@ class Tokenizer:
         """Readable text of one token (bytes fallback shown as the byte)."""
         piece = self.sp.id_to_piece(int(token_id))
         return piece.replace("\u2581", " ")
-
-    def encode_as_pieces(self, text: str) -> list[str]:
-        return self.sp.encode(text, out_type=str)

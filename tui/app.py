@@ -11,14 +11,12 @@ from typing import Iterable
 from textual.app import App, ComposeResult, SystemCommand
 from textual.widgets import Static, TabbedContent, TabPane
 
-from core.session import Session, save_session
+from core.text.session import Session, save_session
 from tui import keys
 from tui.help import HelpScreen
-from tui.panes.anna import AnnaPane
-from tui.panes.art import ArtPane
-from tui.panes.hemingway import HemingwayPane
+from tui.panes import PANES
+from tui.panes.base import ModelPane
 from tui.panes.text_pane import TextPane
-from tui.panes.translate import TranslatePane
 from tui.widgets.keybar import KeyBar
 
 
@@ -33,14 +31,9 @@ class InkhornApp(App):
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
-            with TabPane("Hemingway", id="hemingway"):
-                yield HemingwayPane(self.session)
-            with TabPane("Anna", id="anna"):
-                yield AnnaPane(self.session)
-            with TabPane("Translate", id="translate"):
-                yield TranslatePane()
-            with TabPane("Latent art", id="art"):
-                yield ArtPane()
+            for pane in PANES:
+                with TabPane(pane.TITLE, id=pane.TITLE.lower().replace(" ", "-")):
+                    yield pane(self.session) if issubclass(pane, TextPane) else pane()
         yield Static(id="status")
         yield KeyBar()
 
@@ -51,7 +44,7 @@ class InkhornApp(App):
 
     def _pane_changed(self) -> None:
         pane = self.active_pane
-        live = isinstance(pane, (TextPane, TranslatePane, ArtPane))
+        live = isinstance(pane, ModelPane)
         self.query_one("#status", Static).update(pane.status if live else "")
         if live and pane.landed:
             pane.focus_prompt()
@@ -64,7 +57,7 @@ class InkhornApp(App):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._pane_changed()
 
-    def on_text_pane_status_changed(self, message: TextPane.StatusChanged) -> None:
+    def on_model_pane_status_changed(self, message: ModelPane.StatusChanged) -> None:
         if message.pane is self.active_pane:
             self.query_one("#status", Static).update(message.pane.status)
 
@@ -95,7 +88,7 @@ class InkhornApp(App):
             yield SystemCommand(binding.description.capitalize(), self._key_help(binding),
                                 partial(self.run_action, binding.action))
         pane = self.active_pane
-        if isinstance(pane, (TextPane, TranslatePane, ArtPane)) and pane.landed:
+        if isinstance(pane, ModelPane) and pane.landed:
             for binding in pane.BINDINGS:  # each pane's list from tui.keys
                 yield SystemCommand(f"{pane.TITLE}: {binding.description}", self._key_help(binding),
                                     partial(self.run_action, binding.action, pane))

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
 
         run_app()
         return 0
-    from core.cli import main as cli_main
+    from core.cli.main import main as cli_main
 
     return cli_main(argv)
 

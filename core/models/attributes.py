@@ -1,6 +1,6 @@
 """A small CNN that tells two face attributes apart: male or not, glasses or not.
 
-It is the judge of the VAE's latent arithmetic (core/art_metrics.py): trained
+It is the judge of the VAE's latent arithmetic (core/art/metrics.py): trained
 on real labelled photos, independent of the VAE it judges, it says whether a
 decoded "man with glasses - woman with glasses + woman without glasses" looks
 like a man without glasses. Pixels in [0, 1]; two logits out.

@@ -23,10 +23,11 @@ import torch.nn.functional as F
 
 @dataclass
 class DCGANConfig:
-    image_size: int = 64   # a power of two >= 8
-    latent_dim: int = 100
-    g_channels: int = 32   # generator channels just before the picture; doubled towards the 4x4 map
-    d_channels: int = 32   # discriminator channels after its first layer; doubled at each halving
+    """The shape; the shipped model's values, and why, are in core/train/recipes.py."""
+    image_size: int    # a power of two >= 8
+    latent_dim: int
+    g_channels: int    # generator channels just before the picture; doubled towards the 4x4 map
+    d_channels: int    # discriminator channels after its first layer; doubled at each halving
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -6,7 +6,7 @@ position, which costs no parameters and lets the context grow for free),
 pre-LayerNorm blocks of causal multi-head self-attention and an MLP (GPT-2's
 GELU, or SwiGLU), dropout, and an output layer tied to the token embedding.
 `KVCache` lets generation feed one token at a time; its logits equal those
-of a full forward pass (see tests/test_gpt.py).
+of a full forward pass (see tests/core/models/test_gpt.py).
 Module names follow GPT-2's so Hugging Face weights map onto them
 (core/models/gpt2_import.py).
 """
@@ -22,12 +22,15 @@ import torch.nn.functional as F
 
 @dataclass
 class GPTConfig:
-    vocab_size: int = 4096
-    block_size: int = 256
-    n_layer: int = 6
-    n_head: int = 6
-    n_embd: int = 384
-    dropout: float = 0.1
+    """The shape; the shipped model's values, and why, are in core/train/recipes.py. The options
+    default to GPT-2's choices, so its imported weights and checkpoints saved before an option
+    existed still build."""
+    vocab_size: int
+    block_size: int
+    n_layer: int
+    n_head: int
+    n_embd: int
+    dropout: float = 0.0  # training sets it; inference never uses it
     bias: bool = True
     gelu: str = "none"  # "tanh" reproduces GPT-2's approximate GELU
     layer_norm_eps: float = 1e-5

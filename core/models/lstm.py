@@ -17,13 +17,14 @@ State = tuple[torch.Tensor, torch.Tensor] | torch.Tensor  # (h, c) for LSTM, h f
 
 @dataclass
 class LSTMConfig:
-    vocab_size: int = 4096
-    n_embd: int = 480
-    n_hidden: int = 480
-    n_layer: int = 2
-    dropout: float = 0.3
+    """The shape; the shipped model's values, and why, are in core/train/recipes.py."""
+    vocab_size: int
+    n_embd: int
+    n_hidden: int
+    n_layer: int
+    bptt: int           # tokens per truncated-backprop segment; also the window the re-feeding sampler reads
+    dropout: float = 0.0  # training sets it
     cell: str = "lstm"  # or "gru"
-    bptt: int = 128     # tokens per truncated-backprop segment; also the window the re-feeding sampler reads
 
     def to_dict(self) -> dict:
         return asdict(self)

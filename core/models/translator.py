@@ -13,7 +13,7 @@ of the parameters).
 `DecoderCache` lets decoding feed one token at a time: each layer's
 self-attention keys and values grow by one position per step, and the
 cross-attention keys and values over the source are computed once per batch.
-Its logits equal those of a full decoder pass (tests/test_translator.py).
+Its logits equal those of a full decoder pass (tests/core/translate/test_translator.py).
 """
 from __future__ import annotations
 
@@ -27,14 +27,15 @@ import torch.nn.functional as F
 
 @dataclass
 class TranslatorConfig:
-    vocab_size: int = 4000
-    d_model: int = 192
-    n_head: int = 4
-    n_encoder_layer: int = 3
-    n_decoder_layer: int = 2
-    d_ff: int = 512
-    dropout: float = 0.1
-    max_len: int = 128  # tokens per side, the closing </s> (and the target's <s>) included
+    """The shape; the shipped model's values, and why, are in core/train/recipes.py."""
+    vocab_size: int
+    d_model: int
+    n_head: int
+    n_encoder_layer: int
+    n_decoder_layer: int
+    d_ff: int
+    max_len: int        # tokens per side, the closing </s> (and the target's <s>) included
+    dropout: float = 0.0  # training sets it
     pad_id: int = 0
     bos_id: int = 2
     eos_id: int = 3

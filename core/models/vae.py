@@ -29,10 +29,11 @@ import torch.nn.functional as F
 
 @dataclass
 class VAEConfig:
-    image_size: int = 64     # a power of two >= 8: the encoder halves it down to 4x4
-    base_channels: int = 20  # channels after the first convolution; doubled at each halving
-    latent_dim: int = 80
-    beta: float = 0.35       # weight of the KL term
+    """The shape and the loss; the shipped model's values, and why, are in core/train/recipes.py."""
+    image_size: int      # a power of two >= 8: the encoder halves it down to 4x4
+    base_channels: int   # channels after the first convolution; doubled at each halving
+    latent_dim: int
+    beta: float = 1.0    # weight of the KL term: 1 is the ELBO
 
     def to_dict(self) -> dict:
         return asdict(self)

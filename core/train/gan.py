@@ -13,7 +13,7 @@ discriminator frozen for the generator step, so each step moves one network.
 One optimizer keeps the resume file the shared loop's.
 
 The checkpoint kept is the one whose samples are closest to the valid faces
-by sliced Wasserstein distance (core/art_metrics.py); a GAN's own losses say
+by sliced Wasserstein distance (core/art/metrics.py); a GAN's own losses say
 little about picture quality. Only the generator is shipped.
 """
 from __future__ import annotations
@@ -24,15 +24,27 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
-from core.art import save_grid
-from core.art_metrics import gan_quality
+from core.art.artists import latents, pack_gan
+from core.art.images import load_split
+from core.art.metrics import gan_quality
+from core.art.png import save_grid
 from core.checkpoints import save_checkpoint
 from core.device import autocast
-from core.images import load_split, to_uint8
-from core.latent import latents, pack_gan
-from core.models.dcgan import DCGANConfig, Discriminator, Generator, discriminator_loss, generator_loss
+from core.models.dcgan import (
+    DCGANConfig,
+    Discriminator,
+    Generator,
+    discriminator_loss,
+    generator_loss,
+)
 from core.train.curves import RunLog, plot
 from core.train.loop import Run, TrainConfig, lr_at
 from core.train.pictures import Batches, ImageData
@@ -114,7 +126,7 @@ class GANTask:
         return metrics
 
     def sample(self) -> str:
-        pictures = to_uint8((self.generator(self.fixed_z.to(self.device)).float() + 1) / 2)
+        pictures = ((self.generator(self.fixed_z.to(self.device)).float() + 1) / 2).clamp(0, 1)
         meta = {"model": "gan", "step": self.step, "layout": "samples from fixed latents (seed 0)"}
         return str(save_grid(pictures, self.run_dir, meta, name=f"gan-step{self.step:06d}", cols=8))
 
@@ -131,12 +143,12 @@ class GANTask:
 
 
 def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, resume: bool = True,
-              console: Console | None = None, summary: dict | None = None) -> dict:
+              console: Console | None = None, summary: dict | None = None, run_dir: Path | None = None) -> dict:
     """The GAN's loop; returns the final summary, as the shared loop's train() does."""
     console = console or Console(stderr=True)
     model = task.model
     opt = task.optimizer(cfg)
-    run = Run(task, cfg, out, opt, resume, console, summary)
+    run = Run(task, cfg, out, opt, resume, console, summary, run_dir)
     loop = run.loop
 
     model.train()

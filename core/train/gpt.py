@@ -17,31 +17,30 @@ text's own token, so the other prose regularises without lending its voice.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
 from core.checkpoints import Checkpoint, save_checkpoint, state_tensors
-from core.corpus import asset, read_prose, read_text
-from core.evaluate import gpt_bits_per_char
-from core.generate import GPTDecoder, generate_text
+from core.corpus import read_prose, read_text
 from core.models.gpt import GPT, GPTConfig
-from core.sampling import SamplerSettings
+from core.text.evaluate import gpt_bits_per_char
+from core.text.generate import GPTDecoder, generate_text
+from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
 from core.train.loop import TrainConfig
 
 
 @dataclass
 class GPTData:
-    train: str = str(asset("hemingway", "train.txt.xz"))
-    valid: str = str(asset("hemingway", "valid.txt.xz"))
-    pretrain: list[str] = field(default_factory=lambda: [str(asset("anna", "train.txt.xz")),
-                                                          str(asset("en-fr", "train.tsv.xz"))])
-    pretrain_frac: float = 1.0
-    vocab_size: int = 4096
-    batch_size: int = 8
-    source_tokens: bool = True
+    train: str                  # the model's own text
+    valid: str
+    vocab_size: int
+    batch_size: int             # windows per step, half of them from `pretrain` while mixing
+    pretrain: list[str] = field(default_factory=list)  # other prose mixed into every batch
+    pretrain_frac: float = 1.0  # share of steps that mix; the steps after it read `train` alone
+    source_tokens: bool = True  # open every window with its corpus's token
 
 
 def source_name(path: str) -> str:
@@ -74,8 +73,8 @@ class GPTTask:
         pre_texts = [read_prose(path) for path in data.pretrain]
         self.tokenizer = tokenizer or Tokenizer.train([train_text] + [t[:len(train_text)] for t in pre_texts],
                                                       data.vocab_size)
-        config.sources = [source_name(p) for p in [data.train] + data.pretrain] if data.source_tokens else []
-        config.vocab_size = self.tokenizer.vocab_size + len(config.sources)
+        sources = [source_name(p) for p in [data.train] + data.pretrain] if data.source_tokens else []
+        config = replace(config, sources=sources, vocab_size=self.tokenizer.vocab_size + len(sources))
         self.config = config
         self.prefix = [config.source_token(config.sources[0])] if config.sources else []
         self.model = GPT(config).to(device)

@@ -20,7 +20,13 @@ from typing import Protocol
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from safetensors.torch import load_file, save_file
 
 from core.checkpoints import atomic_write
@@ -76,12 +82,14 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig, device: torch.devic
     return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, cfg.beta2), fused=device.type == "cuda")
 
 
-def _resume_path(out: Path) -> Path:
-    return out.with_name(out.stem + ".resume.safetensors")
+def resume_path(out: Path, run_dir: Path | None = None) -> Path:
+    """The resume file of a run that writes `out`: in its run folder (default: beside `out`), so that
+    shipping a model with `--out checkpoints/...` leaves nothing else among the shipped checkpoints."""
+    return (Path(run_dir) if run_dir else Path(out).parent) / f"{Path(out).stem}.resume.safetensors"
 
 
-def snapshot_path(out: Path, step: int) -> Path:
-    return out.with_name(f"{out.stem}.step{step:06d}.safetensors")
+def snapshot_path(out: Path, step: int, run_dir: Path | None = None) -> Path:
+    return (Path(run_dir) if run_dir else Path(out).parent) / f"{Path(out).stem}.step{step:06d}.safetensors"
 
 
 def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
@@ -99,12 +107,12 @@ def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, 
     atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
 
 
-def resume_tokenizer(out: Path) -> bytes | None:
+def resume_tokenizer(out: Path, run_dir: Path | None = None) -> bytes | None:
     """The tokenizer a resumable run of `out` was started with: a resumed run must
     keep it, since retraining SentencePiece need not give byte-identical ids."""
     from safetensors import safe_open
 
-    path = _resume_path(Path(out))
+    path = resume_path(out, run_dir)
     if not path.exists():
         return None
     with safe_open(str(path), framework="pt") as f:
@@ -134,13 +142,19 @@ class Run:
     two-network loop (core/train/gan.py) both use it."""
 
     def __init__(self, task, cfg: TrainConfig, out: Path, opt: torch.optim.Optimizer, resume: bool,
-                 console: Console, summary: dict | None):
+                 console: Console, summary: dict | None, run_dir: Path | None = None):
         self.task, self.cfg, self.out, self.opt, self.console = task, cfg, out, opt, console
         self.summary = dict(summary or {})
-        self.resume_file = _resume_path(out)
-        self.loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": []}
+        self.run_dir = run_dir
+        self.resume_file = resume_path(out, run_dir)
+        self.loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": [],
+                     "out": str(Path(out).resolve())}
         if resume and self.resume_file.exists():
-            self.loop = load_resume(self.resume_file, task.model, opt)
+            loop = load_resume(self.resume_file, task.model, opt)
+            if loop.get("out", self.loop["out"]) != self.loop["out"]:
+                raise ValueError(f"{self.resume_file} belongs to the run that writes {loop['out']}: continue it with "
+                                 f"--out {loop['out']}, or start afresh with --fresh")
+            self.loop = {**loop, "out": self.loop["out"]}
             console.log(f"resuming from step {self.loop['step']} (best valid {self.loop['best']:.4f})")
 
     def evaluate(self, step: int) -> None:
@@ -159,7 +173,7 @@ class Run:
         if improved:
             task.save(self.out, summary)
         if self.cfg.snapshots:  # at a best step the snapshot is the file just written: copy it
-            snap = snapshot_path(self.out, step)
+            snap = snapshot_path(self.out, step, self.run_dir)
             if improved:
                 atomic_write(snap, lambda tmp: shutil.copyfile(self.out, tmp))
             else:
@@ -179,12 +193,13 @@ class Run:
 
 
 def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume: bool = True,
-          console: Console | None = None, summary: dict | None = None) -> dict:
-    """Run the loop; returns the final summary (best metric, steps, time)."""
+          console: Console | None = None, summary: dict | None = None, run_dir: Path | None = None) -> dict:
+    """Run the loop; returns the final summary (best metric, steps, time). The resume file and any
+    snapshots go to `run_dir` (default: beside `out`)."""
     console = console or Console(stderr=True)
     model = task.model
     opt = make_optimizer(model, cfg, device)
-    run = Run(task, cfg, out, opt, resume, console, summary)
+    run = Run(task, cfg, out, opt, resume, console, summary, run_dir)
     loop = run.loop
 
     model.train()

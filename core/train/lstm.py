@@ -8,27 +8,27 @@ boundaries move.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
 from core.checkpoints import Checkpoint, save_checkpoint, state_tensors
-from core.corpus import asset, read_text
-from core.evaluate import recurrent_bits_per_char
-from core.generate import generate_text
+from core.corpus import read_text
 from core.models.lstm import LSTMConfig, RecurrentLM, detach_state
-from core.sampling import SamplerSettings
+from core.text.evaluate import recurrent_bits_per_char
+from core.text.generate import generate_text
+from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
 from core.train.loop import TrainConfig
 
 
 @dataclass
 class LSTMData:
-    train: str = str(asset("anna", "train.txt.xz"))
-    valid: str = str(asset("anna", "valid.txt.xz"))
-    vocab_size: int = 4096
-    batch_size: int = 32
+    train: str
+    valid: str
+    vocab_size: int
+    batch_size: int   # contiguous streams read side by side
 
 
 class LSTMTask:
@@ -41,7 +41,7 @@ class LSTMTask:
         train_text = read_text(data.train)
         self.valid_text = read_text(data.valid)
         self.tokenizer = tokenizer or Tokenizer.train([train_text], data.vocab_size)
-        config.vocab_size = self.tokenizer.vocab_size
+        config = replace(config, vocab_size=self.tokenizer.vocab_size)
         self.config = config
         self.model = RecurrentLM(config).to(device)
         ids = torch.tensor(self.tokenizer.encode(train_text), dtype=torch.long)

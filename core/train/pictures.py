@@ -1,7 +1,7 @@
 """Training batches of pictures, shared by the VAE and the GAN trainers.
 
 The whole split sits on the training device as uint8 (decoded once by
-core/images.py); a batch is random indices into it, seeded by the step so a
+core/art/images.py); a batch is random indices into it, seeded by the step so a
 resumed run sees the same batches, with a random left-right flip: faces are
 near-symmetric, so flipping doubles the data for free.
 """
@@ -15,7 +15,7 @@ import torch
 @dataclass
 class ImageData:
     folder: str                 # train*.zip, valid.zip and, for faces, train.csv / valid.csv
-    batch_size: int = 64
+    batch_size: int
     limit: int | None = None    # use at most this many training pictures (quick runs)
 
 

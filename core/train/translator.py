@@ -24,33 +24,31 @@ better, as the loop wants); the teacher-forced valid loss is reported beside it.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from core.checkpoints import Checkpoint, save_checkpoint, state_tensors
-from core.corpus import asset
-from core.evaluate_translation import evaluate_translator, read_pairs
 from core.models.translator import Translator, TranslatorConfig
 from core.tokenizer import Tokenizer
 from core.train.loop import TrainConfig
-from core.translate import EnFrTranslator
-
+from core.translate.evaluate import evaluate_translator, read_pairs
+from core.translate.translator import EnFrTranslator
 
 Batch = tuple[torch.Tensor, torch.Tensor, int]  # padded sources, padded targets, tokens that are not padding
 
 
 @dataclass
 class TranslatorData:
-    train: str = str(asset("en-fr", "train.tsv.xz"))
-    valid: str = str(asset("en-fr", "valid.tsv.xz"))
-    vocab_size: int = 8000
-    tokens_per_batch: int = 8192     # padded tokens per side (rows × longest sentence)
-    max_sentences: int = 1024        # a cap for batches of very short sentences
-    label_smoothing: float = 0.1
-    eval_sentences: int = 1000       # distinct valid sources translated for the BLEU metric
+    train: str
+    valid: str
+    vocab_size: int                  # one SentencePiece vocabulary for both languages
+    tokens_per_batch: int            # padded tokens per side (rows × longest sentence)
+    max_sentences: int               # a cap for batches of very short sentences
+    eval_sentences: int              # distinct valid sources translated for the BLEU metric
+    label_smoothing: float = 0.0
     unpunctuated: float = 0.0        # share of pairs also trained without the English final punctuation
     lowercased: float = 0.0          # share of pairs also trained with a small first English letter
 
@@ -123,8 +121,7 @@ class TranslatorTask:
         self.tokenizer = tokenizer or Tokenizer.train(["\n".join(en for en, _ in train_pairs),
                                                        "\n".join(fr for _, fr in train_pairs)], data.vocab_size)
         tok = self.tokenizer
-        config.vocab_size, config.pad_id, config.bos_id, config.eos_id = tok.vocab_size, tok.pad_id, tok.bos_id, \
-            tok.eos_id
+        config = replace(config, vocab_size=tok.vocab_size, pad_id=tok.pad_id, bos_id=tok.bos_id, eos_id=tok.eos_id)
         self.config = config
         self.model = Translator(config).to(device)
         self.translator = EnFrTranslator(self.model, tok, device)

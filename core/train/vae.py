@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from core.art import GROUPS, save_grid
-from core.art_metrics import vae_scores
+from core.art.arithmetic import GROUPS
+from core.art.artists import GROUP_PREFIX, latents, pack_vae
+from core.art.images import ImageSet, load_split, to_unit
+from core.art.metrics import vae_scores
+from core.art.png import save_grid
 from core.checkpoints import save_checkpoint
-from core.images import ImageSet, load_split, to_uint8, to_unit
-from core.latent import GROUP_PREFIX, latents, pack_vae
 from core.models.vae import VAE, VAEConfig
 from core.train.curves import RunLog, plot
 from core.train.loop import TrainConfig
@@ -97,7 +97,7 @@ class VAETask:
         samples = self.model.decode(self.fixed_z.to(self.device))
         originals = to_unit(self.valid_set.images[:8]).to(self.device)
         recon = self.model.decode(self.model.encode(originals)[0])
-        pictures = np.concatenate([to_uint8(samples), to_uint8(originals), to_uint8(recon)])
+        pictures = torch.cat([samples, originals, recon]).float().clamp(0, 1)
         meta = {"model": "vae", "step": self.step, "layout": "3 rows of samples from fixed latents (seed 0), "
                 "then 8 valid faces over their reconstructions"}
         return str(save_grid(pictures, self.run_dir, meta, name=f"vae-step{self.step:06d}", cols=8))

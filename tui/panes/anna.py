@@ -3,8 +3,5 @@ from tui.panes.text_pane import TextPane
 
 
 class AnnaPane(TextPane):
-    MODEL = "anna"
-    TITLE = "Anna"
-    CHECKPOINT = "anna.safetensors"
-    TRAIN_COMMAND = "inkhorn train lstm"
+    MODELS = ("anna",)
     PLACEHOLDER = "A prompt, e.g. Happy families  (Enter generates)"

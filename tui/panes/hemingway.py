@@ -3,8 +3,5 @@ from tui.panes.text_pane import TextPane
 
 
 class HemingwayPane(TextPane):
-    MODEL = "hemingway"
-    TITLE = "Hemingway"
-    CHECKPOINT = "hemingway.safetensors"
-    TRAIN_COMMAND = "inkhorn train gpt"
+    MODELS = ("hemingway",)
     PLACEHOLDER = "A prompt, e.g. The sun also rose  (Enter generates)"

@@ -1,7 +1,6 @@
 """Shared base of the two text panes (Hemingway, Anna): prompt, streaming output, probabilities, sampler bar.
 
-The model loads in a thread worker the first time the pane is shown, so the
-app paints before torch is imported. Generation runs in another thread worker
+The model loads the first time the pane is shown (tui/panes/base.py). Generation runs in a thread worker
 that reads the pane's one SamplerSettings object at every token; the key
 actions below mutate that object on the UI thread, so the running generation
 picks a change up at its next token. Text reaches the screen in batches: the
@@ -15,16 +14,13 @@ import time
 from typing import ClassVar
 
 from textual import on, work
-from textual.containers import Horizontal, Vertical
-from textual.message import Message
+from textual.containers import Horizontal
 from textual.widgets import Input
 
-from core.paths import checkpoint_dir
-from core.sampling import SamplerSettings, new_seed
-from core.session import Generation, Session
+from core.text.sampling import SamplerSettings, new_seed
+from core.text.session import Generation, Session
 from tui import keys
-from tui.panes.not_landed import NotLanded
-from tui.panes.worker_calls import WorkerCalls
+from tui.panes.base import ModelPane, ModelState
 from tui.widgets.output_view import OutputView
 from tui.widgets.probability_view import ProbabilityView
 from tui.widgets.sampler_bar import SamplerBar
@@ -46,39 +42,27 @@ def _clamp(value: float, low: float, high: float) -> float:
     return round(min(high, max(low, value)), 2)
 
 
-class TextPane(WorkerCalls, Vertical):
-    MODEL: ClassVar[str]          # name for core.lm.load_language_model
-    TITLE: ClassVar[str]
-    CHECKPOINT: ClassVar[str]     # file name in the checkpoints folder: "landed" means it exists
-    TRAIN_COMMAND: ClassVar[str]
+class TextPane(ModelPane):
     PLACEHOLDER: ClassVar[str] = "Prompt (Enter generates)"
 
     BINDINGS = keys.TEXT_PANE
-
-    class StatusChanged(Message):
-        def __init__(self, pane: "TextPane") -> None:
-            super().__init__()
-            self.pane = pane
 
     def __init__(self, session: Session, **kwargs):
         super().__init__(**kwargs)
         self.session = session
         self.settings = SamplerSettings()
-        self.landed = (checkpoint_dir() / self.CHECKPOINT).exists()
-        self.lm = None                # core.lm.LanguageModel once loaded
-        self.device_label = ""
-        self.state = "waiting" if self.landed else "missing"  # then loading, ready or failed
-        self.status = f"{self.MODEL}: no checkpoint" if not self.landed else ""
         self.generation = 0           # id of the generation on screen; stale workers are ignored
         self.cancel: threading.Event | None = None
         self.steps_shown = 0          # batches that reached the screen (tests use it)
         self._warmer_temperature = self.settings.temperature  # restored when greedy goes off
 
+    @property
+    def lm(self):
+        """The loaded core.text.lm.LanguageModel, or None."""
+        return self.models.get(self.MODELS[0])
+
     # ----- layout -------------------------------------------------------------------------------
-    def compose(self):
-        if not self.landed:
-            yield NotLanded(self.TITLE, [self.CHECKPOINT], [self.TRAIN_COMMAND], classes="notice")
-            return
+    def compose_pane(self):
         yield Input(placeholder=self.PLACEHOLDER, id="prompt")
         with Horizontal(id="body"):
             yield OutputView(id="output")
@@ -98,43 +82,33 @@ class TextPane(WorkerCalls, Vertical):
             self.query_one("#prompt", Input).focus()
 
     def on_show(self) -> None:
-        if self.state == "waiting":
-            self.state = "loading"
-            self._set_status(f"loading {self.MODEL}…")
-            self.output.loading = True
-            self.call_after_refresh(self.load_model)
+        if self.landed:
+            self.load(self.MODELS[0])
 
     def on_unmount(self) -> None:
         if self.cancel is not None:
             self.cancel.set()
 
-    def _set_status(self, status: str) -> None:
-        self.status = status
-        self.post_message(self.StatusChanged(self))
-
     # ----- loading ------------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="load")
-    def load_model(self) -> None:
-        from core.lm import load_language_model
+    def build(self, name: str, device):
+        from core.text.lm import load_language_model
 
-        self._load_in_worker(lambda device: load_language_model(self.MODEL, device), self._loaded, self._load_failed)
+        return load_language_model(name, device)
 
-    def _loaded(self, lm, device_label: str) -> None:
-        self.lm, self.device_label, self.state = lm, device_label, "ready"
+    def model_loading(self, name: str) -> None:
+        self.output.loading = True
+
+    def model_ready(self, name: str) -> None:
         self.output.loading = False
-        self._set_status(self._model_status())
+        self.set_status(self._model_status())
 
-    def _load_failed(self, message: str) -> None:
-        self.state = "failed"
+    def model_failed(self, name: str) -> None:
         self.output.loading = False
-        self.output.show_message(f"Could not load {self.MODEL}.\n\n{message}", "bold red")
-        self._set_status(f"{self.MODEL}: not loaded")
+        self.output.show_message(f"Could not load {name}.\n\n{self.errors[name]}", "bold red")
+        self.set_status(f"{name}: not loaded")
 
     def _model_status(self, extra: str = "") -> str:
-        params = self.lm.num_params()
-        size = f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params / 1e3:.0f}k"
-        status = f"{self.device_label} · {self.lm.name} · {size} params"
-        return f"{status} · {extra}" if extra else status
+        return self.model_status(self.lm.name, self.lm.num_params(), extra)
 
     # ----- generation ---------------------------------------------------------------------------
     @on(Input.Submitted, "#prompt")
@@ -149,8 +123,8 @@ class TextPane(WorkerCalls, Vertical):
         self._start(continued=bool(self.output.generated))
 
     def _start(self, continued: bool) -> None:
-        if self.state != "ready":
-            self.notify(f"{self.MODEL} is not loaded yet" if self.state == "loading" else self.status,
+        if self.state is not ModelState.READY:
+            self.notify(f"{self.MODELS[0]} is not loaded yet" if self.state is ModelState.LOADING else self.status,
                         severity="warning")
             return
         if self.cancel is not None:
@@ -165,13 +139,13 @@ class TextPane(WorkerCalls, Vertical):
             output.start(prompt)
         self.query_one(ProbabilityView).show_step(None)
         output.focus()
-        self._set_status(self._model_status("generating…"))
+        self.set_status(self._model_status("generating…"))
         self.run_generation(self.generation, prompt, continued, self.cancel, self.settings.to_dict())
 
     @work(thread=True, exclusive=True, group="generate")
     def run_generation(self, generation: int, prompt: str, continued: bool, cancel: threading.Event,
                        settings_before: dict) -> None:
-        from core.generate import GenerationStats
+        from core.text.generate import GenerationStats
 
         stats = GenerationStats()
         pending: list[str] = []
@@ -187,15 +161,15 @@ class TextPane(WorkerCalls, Vertical):
                 if not seeds or seeds[-1] != step.seed:
                     seeds.append(step.seed)
                 if time.monotonic() - flushed_at >= FLUSH_SECONDS:
-                    self._from_worker(self._show, generation, "".join(pending), step, stats.tokens_per_second)
+                    self.from_worker(self._show, generation, "".join(pending), step, stats.tokens_per_second)
                     pending.clear()
                     flushed_at = time.monotonic()
         except Exception as e:  # e.g. a model that fails mid-run: report it, keep the app
             error = f"{type(e).__name__}: {e}"
-        record = Generation(self.MODEL, prompt, "".join(produced), continued, settings_before,
+        record = Generation(self.MODELS[0], prompt, "".join(produced), continued, settings_before,
                             self.settings.to_dict(), seeds, stats.tokens, stats.tokens_per_second,
                             stats.cancelled, list(stats.notes))
-        self._from_worker(self._finish, generation, "".join(pending), step, record, error)
+        self.from_worker(self._finish, generation, "".join(pending), step, record, error)
 
     def _show(self, generation: int, text: str, step, tokens_per_second: float) -> None:
         if generation != self.generation:
@@ -203,7 +177,7 @@ class TextPane(WorkerCalls, Vertical):
         self.output.append(text)
         self.query_one(ProbabilityView).show_step(step)
         self.steps_shown += 1
-        self._set_status(self._model_status(f"generating · {tokens_per_second:.1f} tok/s"))
+        self.set_status(self._model_status(f"generating · {tokens_per_second:.1f} tok/s"))
 
     def _finish(self, generation: int, text: str, step, record: Generation, error: str | None) -> None:
         self.session.add(record)
@@ -216,7 +190,7 @@ class TextPane(WorkerCalls, Vertical):
             self.steps_shown += 1
         self.query_one(SamplerBar).show(record.seeds[-1] if record.seeds else None)
         stopped = " · stopped" if record.cancelled else ""
-        self._set_status(self._model_status(f"{record.tokens} tokens · {record.tokens_per_second:.1f} tok/s{stopped}"))
+        self.set_status(self._model_status(f"{record.tokens} tokens · {record.tokens_per_second:.1f} tok/s{stopped}"))
         for note in record.notes:
             self.notify(note, title="prompt")
         if error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from core.attention_plot import attention_heatmap
+from core.translate.attention_plot import attention_heatmap
 
 
 class AttentionView(Widget):

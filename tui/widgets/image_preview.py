@@ -11,7 +11,8 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
-from core.art import best_columns, grid, halfblock
+from core.art.halfblock import best_columns, halfblock
+from core.art.png import grid, pixels
 
 PAD = 2  # pixels between pictures, as in the saved grid
 
@@ -29,8 +30,9 @@ class ImagePreview(Widget):
         self.pictures: np.ndarray | None = None
         self.message: RenderableType = ""
 
-    def show(self, pictures: np.ndarray) -> None:
-        self.pictures = pictures
+    def show(self, pictures) -> None:
+        """`pictures`: float (N, 3, H, W) in [0, 1], as the artists make them."""
+        self.pictures = pixels(pictures)
         self.refresh()
 
     def show_message(self, message: RenderableType) -> None:

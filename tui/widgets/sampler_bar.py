@@ -4,7 +4,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from core.sampling import SamplerSettings
+from core.text.sampling import SamplerSettings
 
 
 class SamplerBar(Static):

@@ -1,0 +1,61 @@
+"""A shipped or user-trained language model (GPT or LSTM), loaded and ready to stream text."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from core.catalog import MODELS
+from core.checkpoints import TEXT_KINDS, CheckpointError, load_model
+from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
+from core.text.sampling import SamplerSettings
+from core.tokenizer import Tokenizer
+
+
+@dataclass
+class LanguageModel:
+    name: str
+    kind: str
+    model: torch.nn.Module
+    tokenizer: Tokenizer
+    device: torch.device
+    path: Path
+    training: dict = field(default_factory=dict)
+
+    @property
+    def context(self) -> int:
+        return self.model.context_size
+
+    def num_params(self) -> int:
+        return self.model.num_params()
+
+    @property
+    def voice(self) -> str | None:
+        """The source token every generation is conditioned on (a GPT trained with source tokens)."""
+        sources = getattr(self.model.config, "sources", None)
+        return sources[0] if sources else None
+
+    def prefix(self) -> list[int]:
+        return [self.model.config.source_token(self.voice)] if self.voice else []
+
+    def decoder(self) -> Decoder:
+        if self.kind == "gpt":
+            return GPTDecoder(self.model, self.device, self.prefix())
+        return self.model.decoder(self.device)
+
+    def stream(self, prompt: str, settings: SamplerSettings, cancel: threading.Event | None = None,
+               stats: GenerationStats | None = None) -> Iterator[Step]:
+        return stream(self.decoder(), self.tokenizer, prompt, settings, cancel, stats, context=self.context)
+
+
+def load_language_model(name_or_path: str, device: str | torch.device | None = None) -> LanguageModel:
+    loaded = load_model(name_or_path, TEXT_KINDS, device)
+    ckpt = loaded.checkpoint
+    if ckpt.tokenizer is None:
+        raise CheckpointError(f"{loaded.path} carries no tokenizer")
+    name = name_or_path if name_or_path in MODELS else loaded.path.stem
+    return LanguageModel(name, ckpt.kind, loaded.model, Tokenizer(ckpt.tokenizer), loaded.device, loaded.path,
+                         ckpt.training)

@@ -1,0 +1,109 @@
+"""English→French translation with the from-scratch Transformer: a loaded translator, batched.
+
+Each Translation carries the cross-attention weights of the tokens it
+produced, for the heatmaps of core/translate/attention_plot.py.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.catalog import by_kind
+from core.checkpoints import CheckpointError, load_model
+from core.models.translator import Translator
+from core.tokenizer import Tokenizer
+from core.translate.search import LENGTH_PENALTY, beam_search, greedy_decode
+
+
+@dataclass
+class Translation:
+    source: str                          # the sentence as given
+    text: str                            # its French translation ("" for an empty line)
+    source_tokens: list[str] = field(default_factory=list)  # the pieces the encoder read, </s> included
+    target_tokens: list[str] = field(default_factory=list)  # the pieces produced, </s> included
+    attention: np.ndarray | None = None  # (len(target_tokens), len(source_tokens)) cross-attention weights
+    log_prob: float = 0.0                # of target_tokens under the model
+    notes: list[str] = field(default_factory=list)  # what was done to the input, for the user
+
+
+def clean_source(text: str) -> tuple[str, list[str]]:
+    """One line of plain text: control characters go, line breaks and tabs become spaces."""
+    notes = []
+    lines = text.splitlines()
+    if sum(1 for line in lines if line.strip()) > 1:
+        notes.append(f"joined {len(lines)} lines into one")
+    flat = " ".join(lines).replace("\t", " ")
+    cleaned = "".join(ch for ch in flat if unicodedata.category(ch) != "Cc")
+    if len(cleaned) != len(flat):
+        notes.append(f"removed {len(flat) - len(cleaned)} control character(s)")
+    return " ".join(cleaned.split()), notes
+
+
+@dataclass
+class EnFrTranslator:
+    """A loaded translator: model, tokenizer and device, ready to translate lists of sentences."""
+    model: Translator
+    tokenizer: Tokenizer
+    device: torch.device
+    path: Path | None = None
+    training: dict = field(default_factory=dict)
+
+    def num_params(self) -> int:
+        return self.model.num_params()
+
+    @property
+    def max_source_tokens(self) -> int:
+        return self.model.config.max_len - 1  # room for </s>
+
+    def translate(self, sentences: list[str], beam: int = 4, length_penalty: float = LENGTH_PENALTY,
+                  batch_size: int = 64) -> list[Translation]:
+        """Translate every sentence; beam 1 is greedy. Empty lines come back empty, with a note."""
+        if beam < 1:
+            raise ValueError(f"beam must be 1 or more, not {beam}")
+        results = [Translation(source=s, text="") for s in sentences]
+        work = []
+        for i, sentence in enumerate(sentences):
+            cleaned, notes = clean_source(sentence)
+            results[i].notes.extend(notes)
+            if not cleaned:
+                results[i].notes.append("empty line: nothing to translate")
+                continue
+            ids = self.tokenizer.encode(cleaned)
+            if len(ids) > self.max_source_tokens:
+                kept = self.tokenizer.decode(ids[:self.max_source_tokens])
+                results[i].notes.append(f"input is {len(ids)} tokens; the model reads only the first "
+                                        f"{self.max_source_tokens} (up to “…{kept[-30:]}”)")
+                ids = ids[:self.max_source_tokens]
+            work.append((i, ids + [self.model.config.eos_id]))
+        work.sort(key=lambda item: -len(item[1]))  # similar lengths together: little padding
+        self.model.eval()
+        for start in range(0, len(work), batch_size):
+            chunk = work[start:start + batch_size]
+            src = torch.full((len(chunk), len(chunk[0][1])), self.model.config.pad_id, dtype=torch.long)
+            for row, (_, ids) in enumerate(chunk):
+                src[row, :len(ids)] = torch.tensor(ids)
+            src = src.to(self.device)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+                decoded = greedy_decode(self.model, src) if beam == 1 else \
+                    beam_search(self.model, src, beam, length_penalty)
+            for (i, ids), (out, attn, log_prob) in zip(chunk, decoded):
+                r = results[i]
+                r.text = self.tokenizer.decode([t for t in out if t != self.model.config.eos_id])
+                r.source_tokens = [self.tokenizer.piece(t) for t in ids]
+                r.target_tokens = [self.tokenizer.piece(t) for t in out]
+                r.attention = attn[:, :len(ids)].cpu().numpy()
+                r.log_prob = log_prob
+        return results
+
+
+def load_translator(path: str | Path | None = None, device: str | torch.device | None = None) -> EnFrTranslator:
+    """The checkpoint at `path` (default: the shipped en-fr translator)."""
+    loaded = load_model(path or by_kind("translator").name, "translator", device)
+    if loaded.checkpoint.tokenizer is None:
+        raise CheckpointError(f"{loaded.path} carries no tokenizer")
+    return EnFrTranslator(loaded.model, Tokenizer(loaded.checkpoint.tokenizer), loaded.device, loaded.path,
+                          loaded.checkpoint.training)
