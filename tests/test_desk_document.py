@@ -215,3 +215,13 @@ def test_any_edits_change_exactly_the_text_and_undo_restores_it(edits, regenerat
     while doc.redo():
         pass
     assert doc.text == texts[-1]
+
+
+def test_undoing_a_new_branch_restores_the_way_down():
+    doc, (_, first, second) = story()
+    generate(doc, [" a", " cloud"], sibling=True)
+    doc.go_sibling(-1)
+    doc.go_parent()
+    doc.edit(len(doc.text), len(doc.text), " quickly")  # a third child of `first`
+    assert doc.undo() and doc.current is first
+    assert doc.go_child() and doc.current is second  # the child visited before, not the newest

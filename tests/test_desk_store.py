@@ -12,12 +12,18 @@ from pathlib import Path
 import pytest
 
 from core.desk.document import Document
-from core.desk.store import (DocumentError, autosave, autosave_path, dumps, export_markdown, export_tree, from_dict,
+from core.desk.store import (DocumentError, autosave, autosave_path, export_markdown, export_tree, from_dict,
                              load_document, open_document, save_document, to_dict)
 from core.files import STALE_SECONDS, atomic_write
-from desk_helpers import generate, type_text
+from core.desk.recorder import Recorder
+from core.sampling import SamplerSettings
+from desk_helpers import generate, generation, steps, type_text
 
 ROOT_DIR = Path(__file__).resolve().parent.parent
+
+
+def dumps(doc: Document) -> str:
+    return json.dumps(to_dict(doc))
 
 
 def rich_document() -> Document:
@@ -51,6 +57,22 @@ def test_json_round_trip_is_lossless(tmp_path):
     assert dumps(load_document(path)) == text
     assert first_generated(back).generation.changes == [(1, dict(first_generated(doc).generation.settings,
                                                                   temperature=0.3))]
+
+
+def test_a_snapshot_does_not_follow_later_changes():
+    doc = rich_document()
+    node = doc.start_generation(generation())
+    recorder = Recorder(node, SamplerSettings(seed=7))
+    more = steps([" one", " two", " three"])
+    recorder.add(more[0])
+    snapshot = to_dict(doc)  # taken mid-generation, as an autosave on a timer would
+    text = json.dumps(snapshot)
+    recorder.add(more[1])
+    recorder.add(more[2])
+    recorder.finish()
+    doc.edit(0, 1, "")
+    assert json.dumps(snapshot) == text != dumps(doc)
+    assert from_dict(snapshot).nodes[node.id].text == " one"
 
 
 def first_generated(doc: Document):

@@ -204,11 +204,11 @@ class Document:
              **fields) -> Node:
         node = Node(self.next_id, kind, pieces, parent, **fields)
         self.next_id += 1
+        step = AddNode(node, len(parent.children), self.current, parent.focus, typing)
         parent.children.append(node)
         self.nodes[node.id] = node
-        before = self.current
         self.go_to(node)
-        self.history.push(AddNode(node, len(parent.children) - 1, before, typing))
+        self.history.push(step)
         return node
 
     def start_generation(self, generation: Generation, sibling: bool = False) -> Node:
@@ -247,8 +247,7 @@ class Document:
             return self.current
         k = len(branch) - 1 if start == total else next(i for i, n in enumerate(branch)
                                                          if starts[i] <= start < starts[i + 1])
-        typing = Typing(start + len(text), text) if len(text) == 1 and start == end else (
-            Typing(start, "") if not text and end - start == 1 else None)
+        typing = Typing.of(start, end, text)
         node = branch[k]
         if node is self.current and node.editable:
             offset = starts[k]

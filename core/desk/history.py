@@ -24,6 +24,15 @@ class Typing:
     caret: int
     letter: str  # the letter typed, "" for a deletion
 
+    @classmethod
+    def of(cls, start: int, end: int, text: str) -> Typing | None:
+        """The typing an edit is, if it is one key: a letter typed, or one deleted."""
+        if len(text) == 1 and start == end:
+            return cls(start + 1, text)
+        if not text and end - start == 1:
+            return cls(start, "")
+        return None
+
     def continued_by(self, start: int, end: int, text: str) -> bool:
         if len(text) == 1 and start == end == self.caret:
             return not (self.letter.isspace() and not text.isspace())  # a new word starts a new step
@@ -35,8 +44,9 @@ class AddNode:
     """A node added to the tree (a generation, an alternative token, an edit's new branch).
     Redo puts back the same object, with the text it had when it was undone."""
     node: Node
-    index: int        # its place among its parent's children
-    before: Node      # the current node before the step
+    index: int           # its place among its parent's children
+    before: Node         # the current node before the step
+    focus: Node | None   # the parent's way down before the step
     typing: Typing | None = None
 
     size = 0  # the node lives in the tree while this step can be undone
@@ -44,10 +54,10 @@ class AddNode:
     def undo(self, doc: Document) -> None:
         parent = self.node.parent
         parent.children.remove(self.node)
-        if parent.focus is self.node:
-            parent.focus = None
         del doc.nodes[self.node.id]
         doc.go_to(self.before)
+        if parent.focus is self.node:
+            parent.focus = self.focus
 
     def redo(self, doc: Document) -> None:
         self.node.parent.children.insert(self.index, self.node)

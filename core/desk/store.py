@@ -49,7 +49,7 @@ def autosave_path(name: str) -> Path:
 def _piece(piece: Piece) -> list:
     if not piece.generated:
         return [piece.text]
-    return [piece.text, piece.prob, [list(a) for a in piece.alternatives]]
+    return [piece.text, piece.prob, piece.alternatives]  # json writes the tuples as lists
 
 
 def to_dict(doc: Document) -> dict:
@@ -136,13 +136,15 @@ def from_dict(data: dict) -> Document:
     return doc
 
 
-def dumps(doc: Document) -> str:
-    return json.dumps(to_dict(doc), ensure_ascii=False, separators=(",", ":"))
+def write_document(data: dict, path: Path) -> Path:
+    """Write a to_dict snapshot to `path` atomically: a crash leaves the old file or the new one.
+    A snapshot shares nothing mutable with its document, so it can be taken between two changes
+    and written from another thread."""
+    return atomic_write(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def save_document(doc: Document, path: Path) -> Path:
-    """Write the whole tree to `path` atomically: a crash leaves the old file or the new one."""
-    return atomic_write(path, dumps(doc).encode("utf-8"))
+    return write_document(to_dict(doc), path)
 
 
 def autosave(doc: Document, name: str) -> Path:
