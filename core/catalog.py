@@ -20,6 +20,8 @@ ENVIRONMENT = {
     "INKHORN_DEVICE": "cuda, mps or cpu (default: the best available)",
     "INKHORN_OUTPUT_DIR": "folder for saved sessions and pictures (default: ./outputs)",
     "INKHORN_RUNS": "folder training runs write to (default: ./runs)",
+    "INKHORN_DATA_DIR": "folder the writing desk autosaves documents to (default: the user data folder)",
+    "INKHORN_CONFIG_DIR": "folder of the saved settings, presets and theme (default: the user config folder)",
 }
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from core.catalog import output_dir
+from core.files import write_new
 
 SETTING_LABELS = {
     "temperature": "temperature",
@@ -94,15 +95,4 @@ def to_markdown(session: Session) -> str:
 def save_session(session: Session, folder: Path | None = None) -> Path:
     """Write `session` as Markdown into `folder` (default: output_dir()) under a new name; return the path."""
     folder = folder if folder is not None else output_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    text = to_markdown(session)
-    stem = f"session-{datetime.now():%Y%m%d-%H%M%S}"
-    for n in range(1, 10_000):
-        path = folder / (f"{stem}.md" if n == 1 else f"{stem}-{n}.md")
-        try:
-            with open(path, "x", encoding="utf-8") as f:  # "x": fails rather than overwrite
-                f.write(text)
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free file name for {stem}.md in {folder}")
+    return write_new(folder, f"session-{datetime.now():%Y%m%d-%H%M%S}", ".md", to_markdown(session))
