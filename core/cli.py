@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        if args.command == "train":  # leave the process group torchrun's processes joined
+            from core.train.distributed import stop
+
+            stop()
 
 
 if __name__ == "__main__":

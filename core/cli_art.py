@@ -18,7 +18,7 @@ from core.art import (
     MAX_IMAGES,
     VAE_CHECKPOINT,
 )
-from core.cli_common import add_loop_flags, loop_config, print_result
+from core.cli_common import add_loop_flags, loop_config, notice, print_result
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 DEFAULT_DATA = {"vae": SHARED_DATA / "faces", "gan": SHARED_DATA / "anime"}
@@ -189,7 +189,7 @@ def cmd_train(args) -> int:
     dev, cfg = loop_config(args)
     data = ImageData(folder=args.data, batch_size=args.batch_size, limit=args.limit)
     run_dir, out = Path(args.run_dir), Path(args.out)
-    print(f"data: {args.data}\nnote: {LICENCES[args.model]}", file=sys.stderr)
+    notice(f"data: {args.data}\nnote: {LICENCES[args.model]}")
     if args.model == "vae":
         from core.models.vae import VAEConfig
         from core.train.loop import train
@@ -209,10 +209,12 @@ def cmd_train(args) -> int:
         task = GANTask(config, data, cfg, dev.device, run_dir, fresh=args.fresh)
         params = task.generator.num_params()
         run = train_gan
-    print(f"model: {params / 1e6:.2f}M parameters (shipped); {len(task.batches.images)} training pictures",
-          file=sys.stderr)
+    notice(f"model: {params / 1e6:.2f}M parameters (shipped); {len(task.batches.images)} training pictures")
     run(task, cfg, out, dev.device, resume=not args.fresh)
-    print(f"loss curve: {task.plot()}", file=sys.stderr)
+    from core.train.distributed import current_shard
+
+    if current_shard().main:
+        notice(f"loss curve: {task.plot()}")
     return 0
 
 

@@ -20,19 +20,33 @@ def add_loop_flags(p, steps: int, lr: float, batch: int, min_lr: float | None = 
                    help="also keep the weights of every evaluation (OUT.stepNNNNNN.safetensors), to average "
                         "the last ones with `inkhorn average`")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA only)")
 
 
 def loop_config(args):
-    """(device choice, TrainConfig) from the shared training flags; says which device it uses."""
+    """(device choice, TrainConfig) from the shared training flags; says which device it uses. Under
+    torchrun it joins the other processes first (core/train/distributed.py)."""
     from core.device import choose_device
+    from core.train.distributed import start
     from core.train.loop import TrainConfig
 
-    dev = choose_device(args.device)
-    print(f"device: {dev.label} ({dev.reason})", file=sys.stderr)
+    dev = start(choose_device(args.device))
+    if args.compile and dev.device.type != "cuda":
+        raise ValueError(f"--compile is for training on a CUDA GPU, and this run is on {dev.device.type}: "
+                         "leave --compile out")
+    notice(f"device: {dev.label} ({dev.reason})")
     cfg = TrainConfig(max_steps=args.steps, lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
                       weight_decay=args.weight_decay, eval_every=args.eval_every, seed=args.seed,
-                      bf16=not args.no_bf16, snapshots=args.snapshots)
+                      bf16=not args.no_bf16, snapshots=args.snapshots, compile=args.compile)
     return dev, cfg
+
+
+def notice(text: str) -> None:
+    """A line on stderr from a training command, written once however many processes run it."""
+    from core.train.distributed import current_shard
+
+    if current_shard().main:
+        print(text, file=sys.stderr)
 
 
 def print_result(result: dict, as_json: bool) -> None:

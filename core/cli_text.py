@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from core.cli_common import add_loop_flags, loop_config, print_result
+from core.cli_common import add_loop_flags, loop_config, notice, print_result
 
 
 def register(sub, train, evaluate, bench) -> None:
@@ -100,7 +100,7 @@ def cmd_train(args) -> int:
     saved = None if args.fresh else resume_tokenizer(Path(args.out))
     tokenizer = Tokenizer(saved) if saved else Tokenizer(init.tokenizer) if init else None
     if init:
-        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
+        notice(f"starting from {args.init}: its tokenizer and shape, the flags' dropout")
     if args.model == "gpt":
         from core.models.gpt import GPTConfig
         from core.train.gpt import GPTData, GPTTask
@@ -138,7 +138,7 @@ def cmd_train(args) -> int:
         task = LSTMTask(config, data, cfg, dev.device, tokenizer)
     if init:
         load_weights(task.model, init.tensors, args.init)
-    print(f"model: {task.model.num_params() / 1e6:.2f}M parameters", file=sys.stderr)
+    notice(f"model: {task.model.num_params() / 1e6:.2f}M parameters")
     summary = {"init": Path(args.init).name} if init else None
     train(task, cfg, Path(args.out), dev.device, resume=not args.fresh, summary=summary)
     return 0

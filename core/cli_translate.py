@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 import time
 
-from core.cli_common import add_loop_flags, loop_config, print_result
+from core.cli_common import add_loop_flags, loop_config, notice, print_result
 
 
 def register(sub, train, evaluate, bench) -> None:
@@ -116,15 +116,14 @@ def cmd_train(args) -> int:
                               n_decoder_layer=args.decoder_layers, d_ff=args.d_ff, dropout=args.dropout,
                               max_len=args.max_len)
     if init:
-        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
+        notice(f"starting from {args.init}: its tokenizer and shape, the flags' dropout")
         config = TranslatorConfig(**{**init.config, "dropout": args.dropout})
     task = TranslatorTask(config, data, cfg, dev.device, Tokenizer(init.tokenizer) if init else None)
     if init:
         load_weights(task.model, init.tensors, args.init)
-    print(f"model: {task.model.num_params() / 1e6:.2f}M parameters; {len(task.train_batches)} batches an epoch"
-          + (f" ({task.variant_pairs} pairs as people type them)" if task.variant_pairs else "")
-          + (f"; {task.skipped} pairs longer than {config.max_len} tokens skipped" if task.skipped else ""),
-          file=sys.stderr)
+    notice(f"model: {task.model.num_params() / 1e6:.2f}M parameters; {len(task.train_batches)} batches an epoch"
+           + (f" ({task.variant_pairs} pairs as people type them)" if task.variant_pairs else "")
+           + (f"; {task.skipped} pairs longer than {config.max_len} tokens skipped" if task.skipped else ""))
     train(task, cfg, Path(args.out), dev.device, resume=not args.fresh,
           summary={"init": Path(args.init).name} if init else None)
     return 0

@@ -15,6 +15,11 @@ One optimizer keeps the resume file the shared loop's.
 The checkpoint kept is the one whose samples are closest to the valid faces
 by sliced Wasserstein distance (core/art_metrics.py); a GAN's own losses say
 little about picture quality. Only the generator is shipped.
+
+Under torchrun each network has its own DDP wrapper (core/train/distributed.py);
+the latents of a step are drawn for the whole batch, the same on every rank, and
+each rank takes the rows of its pictures. The generator step reads the frozen
+discriminator outside its wrapper: no rank needs its gradients.
 """
 from __future__ import annotations
 
@@ -34,6 +39,7 @@ from core.images import load_split, to_uint8
 from core.latent import latents, pack_gan
 from core.models.dcgan import DCGANConfig, Discriminator, Generator, discriminator_loss, generator_loss
 from core.train.curves import RunLog, plot
+from core.train.distributed import current_shard, unsynced, wrap
 from core.train.loop import Run, TrainConfig, lr_at
 from core.train.pictures import Batches, ImageData
 
@@ -67,17 +73,20 @@ class GANTask:
     def __init__(self, config: DCGANConfig, data: ImageData, train_cfg: TrainConfig, device: torch.device,
                  run_dir: Path, fresh: bool = False):
         self.config, self.data, self.device, self.run_dir = config, data, device, Path(run_dir)
+        self.shard = current_shard()
         train_set = load_split(data.folder, "train", config.image_size, data.limit)
         self.train_images = len(train_set)
         self.valid_images = load_split(data.folder, "valid", config.image_size).images
-        self.batches = Batches(train_set.images, data.batch_size, train_cfg.seed, device)
+        self.batches = Batches(train_set.images, data.batch_size, train_cfg.seed, device,
+                               self.shard.rows(data.batch_size))
         self.generator, self.discriminator = Generator(config), Discriminator(config)
         self.model = nn.ModuleDict({"generator": self.generator, "discriminator": self.discriminator}).to(device)
         if device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.log = RunLog(self.run_dir / "log.jsonl", fresh)
+        self.log = RunLog(self.run_dir / "log.jsonl", fresh, writes=self.shard.main)
         self.step = 0
         self.fixed_z = latents(0, 64, config.latent_dim)
+        self.nets = (self.generator, self.discriminator)  # what train_step runs; train_gan wraps them
 
     def optimizer(self, cfg: TrainConfig) -> torch.optim.Adam:
         groups = [{"params": self.generator.parameters()}, {"params": self.discriminator.parameters()}]
@@ -85,17 +94,18 @@ class GANTask:
 
     def train_step(self, step: int, opt: torch.optim.Optimizer, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """One discriminator step and one generator step on the batch of `step`; returns both losses."""
+        generator, discriminator = self.nets
         real = self.batches(step) * 2 - 1
-        z = torch.randn(real.shape[0], self.config.latent_dim, device=self.device)
+        z = torch.randn(self.data.batch_size, self.config.latent_dim, device=self.device)[self.batches.rows]
         with autocast(self.device, bf16):
-            fake = self.generator(z)
-            loss_d = discriminator_loss(self.discriminator(real), self.discriminator(fake.detach()))
+            fake = generator(z)
+            loss_d = discriminator_loss(discriminator(real), discriminator(fake.detach()))
         loss_d.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         self.discriminator.requires_grad_(False)
         with autocast(self.device, bf16):
-            loss_g = generator_loss(self.discriminator(fake))
+            loss_g = generator_loss(unsynced(discriminator)(fake))
         loss_g.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -133,11 +143,13 @@ class GANTask:
 def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, resume: bool = True,
               console: Console | None = None, summary: dict | None = None) -> dict:
     """The GAN's loop; returns the final summary, as the shared loop's train() does."""
-    console = console or Console(stderr=True)
+    main = current_shard().main
+    console = (console or Console(stderr=True)) if main else Console(quiet=True)
     model = task.model
     opt = task.optimizer(cfg)
     run = Run(task, cfg, out, opt, resume, console, summary)
     loop = run.loop
+    task.nets = tuple(wrap(net, device, cfg.compile) for net in (task.generator, task.discriminator))
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -150,7 +162,7 @@ def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, 
         images, t0, pending = 0, time.perf_counter(), []
         while loop["step"] < cfg.max_steps:
             step = loop["step"]
-            torch.manual_seed(cfg.seed * 7919 + step)  # latents depend on the step alone: resumable
+            torch.manual_seed(cfg.seed * 7919 + step)  # latents depend on the step alone: resumable, the same on every rank
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             pending.append(torch.stack(task.train_step(step, opt, cfg.bf16)))
