@@ -101,6 +101,16 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         raise CheckpointError(f"{path} is not a readable safetensors file ({e}); it may be truncated or corrupt.") from e
 
 
+def describe_training(meta: dict[str, str]) -> str:
+    """A checkpoint's valid scores in one line, from its metadata (or what it is a mean of)."""
+    training = json.loads(meta.get("training", "{}"))
+    valid = {k: v for k, v in training.get("valid", {}).items() if k not in ("step", "metric")}
+    shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in valid.items())
+    if "averaged" in training:
+        shown = f"mean of {len(training['averaged'])} checkpoints" + (f", {shown}" if shown else "")
+    return shown
+
+
 def load_checkpoint(path: str | Path, kind: str | None = None) -> Checkpoint:
     """Read and check a checkpoint; `kind` is the model kind the caller expects."""
     path = Path(path)

@@ -1,4 +1,4 @@
-"""`inkhorn` subcommands of the text models: generate, and train / eval / bench for gpt and lstm."""
+"""`inkhorn` subcommands of the text models: generate, models, and train / eval / bench for gpt and lstm."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +11,10 @@ def register(sub, train, evaluate, bench) -> None:
     p = sub.add_parser("generate", help="stream text from a language model")
     p.set_defaults(func=cmd_generate)
     p.add_argument("prompt", nargs="?", help="the prompt; '-' or nothing reads it from stdin when piped")
-    p.add_argument("--model", default="hemingway", help="hemingway, or a path to a .safetensors checkpoint")
+    p.add_argument("--model", default="hemingway",
+                   help="hemingway, anna, a .safetensors checkpoint you trained (e.g. under runs/), or a local "
+                        "GPT-2-family folder (config.json, model.safetensors or pytorch_model.bin, tokenizer.json "
+                        "or vocab.json + merges.txt); `inkhorn models` lists them")
     p.add_argument("-t", "--temperature", type=float, default=0.8, help="0 means greedy")
     p.add_argument("-k", "--top-k", type=int, default=40, help="0 turns it off")
     p.add_argument("-p", "--top-p", type=float, default=0.95, help="1.0 turns it off")
@@ -21,6 +24,12 @@ def register(sub, train, evaluate, bench) -> None:
     p.add_argument("--seed", type=int, help="fix the seed to reproduce a text (the seed used is printed)")
     p.add_argument("--no-prompt", action="store_true", help="print only the continuation, not the prompt")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    m = sub.add_parser("models", help="the text models `generate --model` can use: shipped, your runs, GPT-2 folders")
+    m.set_defaults(func=cmd_models)
+    m.add_argument("--gpt2", nargs="+", default=[], metavar="DIR",
+                   help="GPT-2-family folders to list besides those of $INKHORN_GPT2 and the Hugging Face cache")
+    m.add_argument("--runs", default="runs", help="folder searched for your checkpoints (default: %(default)s)")
+    m.add_argument("--json", action="store_true", help="print a JSON object")
     g = train.add_parser("gpt", help="the Hemingway GPT")
     g.set_defaults(func=cmd_train)
     g.add_argument("--data", help="training text (.txt or .txt.xz); default: the shipped Hemingway corpus")
@@ -182,6 +191,22 @@ def cmd_generate(args) -> int:
     print(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
           file=sys.stderr)
     return 130 if stats.cancelled else 0
+
+
+def cmd_models(args) -> int:
+    from dataclasses import asdict
+
+    from core.text_models import list_text_models
+
+    choices = list_text_models(args.gpt2, args.runs)
+    if args.json:
+        print_result({"models": [asdict(c) for c in choices]}, True)
+        return 0
+    for c in choices:
+        print(f"{c.name:<24} {c.source:<8} {c.kind:<5} " + (f"cannot load: {c.problem}" if c.problem else c.detail))
+        if not c.problem:
+            print(f"{'':<24} --model {c.spec}")
+    return 0
 
 
 def cmd_eval(args) -> int:
