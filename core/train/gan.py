@@ -55,7 +55,7 @@ def recalibrate_batchnorm(generator: Generator, batch_size: int, device: torch.d
     moving generator by their momentum, so they are recomputed for the weights
     being evaluated and saved.
     """
-    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    norms = [m for m in generator.modules() if isinstance(m, (nn.BatchNorm2d, nn.SyncBatchNorm))]  # Sync: on GPUs
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # cumulative average
