@@ -46,7 +46,7 @@ class GPT2Tokenizer:
         self.special = {i: t.content for i, t in tok.get_added_tokens_decoder().items()}
 
     @classmethod
-    def from_folder(cls, folder: str | Path) -> "GPT2Tokenizer":
+    def from_folder(cls, folder: str | Path) -> GPT2Tokenizer:
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
         folder = Path(folder)

@@ -11,9 +11,9 @@ and `inkhorn generate --model` take.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 from core.checkpoints import FORMAT, CheckpointError, describe_training, read_metadata
 from core.gpt2_tokenizer import tokenizer_files

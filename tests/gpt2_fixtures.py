@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-
 from conftest import TINY_TEXT
 
 TEXT = TINY_TEXT + "Café, naïve déjà vu — “Où est la gare ?” Ça va. Über straße.\n\n" * 20

@@ -10,9 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import torch
@@ -59,12 +59,13 @@ def gpt_trainer(folder: Path, steps: int = 8) -> Trainer:
     (folder / "pre.txt").write_text("Anna and the prince spoke of the ball. " * 80)
     data = GPTData(train=str(folder / "train.txt"), valid=str(folder / "valid.txt"), pretrain=[str(folder / "pre.txt")],
                    vocab_size=300, batch_size=4)
+    cfg = TrainConfig(max_steps=steps, eval_every=4, warmup_steps=2, lr=3e-3, bf16=False)
 
     def make(tokenizer):
         torch.manual_seed(0)
         return GPTTask(GPTConfig(block_size=16, n_layer=1, n_head=2, n_embd=32, dropout=0.0), data, cfg, CPU,
                        tokenizer)
-    cfg = TrainConfig(max_steps=steps, eval_every=4, warmup_steps=2, lr=3e-3, bf16=False)
+
     return Trainer(make, cfg)
 
 
@@ -72,11 +73,12 @@ def lstm_trainer(folder: Path) -> Trainer:
     (folder / "train.txt").write_text(TINY_TEXT * 4)
     (folder / "valid.txt").write_text(TINY_TEXT[:400])
     data = LSTMData(train=str(folder / "train.txt"), valid=str(folder / "valid.txt"), vocab_size=300, batch_size=4)
+    cfg = TrainConfig(max_steps=8, eval_every=4, warmup_steps=2, lr=3e-3, bf16=False)
 
     def make(tokenizer):
         torch.manual_seed(0)
         return LSTMTask(LSTMConfig(n_embd=16, n_hidden=24, n_layer=2, bptt=8, dropout=0.0), data, cfg, CPU, tokenizer)
-    cfg = TrainConfig(max_steps=8, eval_every=4, warmup_steps=2, lr=3e-3, bf16=False)
+
     return Trainer(make, cfg)
 
 
@@ -85,11 +87,12 @@ def translator_trainer(folder: Path) -> Trainer:
     data = TranslatorData(train=str(write_pairs(folder / "train.tsv", pairs)),
                           valid=str(write_pairs(folder / "valid.tsv", pairs[::24])), vocab_size=320,
                           tokens_per_batch=200, eval_sentences=4, label_smoothing=0.1)
+    cfg = TrainConfig(max_steps=6, eval_every=3, warmup_steps=2, lr=3e-3, bf16=False)
 
     def make(tokenizer):
         torch.manual_seed(0)
         return TranslatorTask(TranslatorConfig(**TINY), data, cfg, CPU, tokenizer)
-    cfg = TrainConfig(max_steps=6, eval_every=3, warmup_steps=2, lr=3e-3, bf16=False)
+
     return Trainer(make, cfg)
 
 
@@ -111,6 +114,7 @@ def train_and_keep(trainer: Trainer, tokenizer: bytes, out: Path, die_at: int | 
         if step == die_at and shard.rank == shard.world - 1:
             os.kill(os.getpid(), signal.SIGKILL)
         return real_loss(step)
+
     task.save, task.loss = save, loss
     train(task, trainer.cfg, out / "m.safetensors", CPU, console=quiet())
     save_file(state_tensors(task.model), out / f"rank{shard.rank}.safetensors")
@@ -284,7 +288,8 @@ def test_torchrun_trains_through_the_command_line_and_resumes_on_one_process(tmp
     out = tmp_path / "runs" / "anna.safetensors"
     flags = ["train", "lstm", "--data", str(tmp_path / "t.txt"), "--valid", str(tmp_path / "v.txt"),
              "--vocab-size", "300", "--n-layer", "1", "--n-embd", "16", "--n-hidden", "16", "--bptt", "8",
-             "--batch-size", "4", "--eval-every", "2", "--warmup", "1", "--no-bf16", "--device", "cpu", "--out", str(out)]
+             "--batch-size", "4", "--eval-every", "2", "--warmup", "1", "--no-bf16", "--device", "cpu",
+             "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "OMP_NUM_THREADS": "1"}
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                         "-m", "core.cli", *flags, "--steps", "4"], capture_output=True, text=True, env=env,

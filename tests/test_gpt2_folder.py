@@ -16,7 +16,7 @@ from core.lm import load_language_model
 from core.sampling import SamplerSettings
 
 pytest.importorskip("transformers")
-from gpt2_fixtures import hf_tokenizer, write_gpt2_folder  # noqa: E402
+from gpt2_fixtures import hf_tokenizer, write_gpt2_folder
 
 PROMPT = "Café, naïve “Où est” the sun"
 

@@ -15,7 +15,7 @@ from core.sampling import SamplerSettings
 from core.text_models import list_text_models
 
 pytest.importorskip("transformers")
-from gpt2_fixtures import write_gpt2_folder  # noqa: E402
+from gpt2_fixtures import write_gpt2_folder
 
 
 @pytest.fixture()
@@ -49,7 +49,7 @@ def user_files(tmp_path, monkeypatch, checkpoint_dir, tiny_gpt, tiny_tokenizer):
 
 
 def test_lists_shipped_runs_and_gpt2_folders_and_each_loads(user_files):
-    runs, flagged, env, hub = user_files
+    runs, flagged, _, hub = user_files
     choices = list_text_models([flagged], runs)
     shown = [(c.name, c.source, c.kind) for c in choices]
     assert shown == [
@@ -73,7 +73,7 @@ def test_lists_shipped_runs_and_gpt2_folders_and_each_loads(user_files):
 
 
 def test_a_folder_reached_twice_is_listed_once(user_files, monkeypatch):
-    runs, flagged, env, hub = user_files
+    runs, flagged, _, _ = user_files
     monkeypatch.setenv("INKHORN_GPT2", str(flagged))
     choices = list_text_models([flagged, str(flagged) + "/"], runs)
     assert [c.name for c in choices if c.source == "gpt2"] == ["tiny-gpt2"]
@@ -89,7 +89,7 @@ def test_no_cache_no_runs_lists_the_shipped_models(tmp_path, monkeypatch, anna_c
 def test_models_command_and_generating_from_a_run(user_files, capsys):
     from core.cli import main
 
-    runs, flagged, env, hub = user_files
+    runs, flagged, _, _ = user_files
     assert main(["models", "--runs", str(runs), "--gpt2", str(flagged), "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)["models"]
     assert {m["source"] for m in listed} == {"shipped", "run", "gpt2", "hf-cache"}

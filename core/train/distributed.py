@@ -18,8 +18,9 @@ its own rows.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
@@ -68,7 +69,7 @@ def start(choice: DeviceChoice) -> DeviceChoice:
         raise ValueError(f"training on several processes runs on CUDA GPUs or the CPU, not {choice.device.type}: "
                          "pass --device cpu")
     if choice.device.type == "cuda":
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         torch.cuda.set_device(device)
         dist.init_process_group("nccl", device_id=device)
         choice = DeviceChoice(device, choice.reason)
@@ -83,7 +84,7 @@ def stop() -> None:
         dist.destroy_process_group()
 
 
-def wrap(model: torch.nn.Module, device: torch.device, compile: bool = False) -> torch.nn.Module:
+def wrap(model: torch.nn.Module, device: torch.device, compile: bool) -> torch.nn.Module:
     """What a training step runs: `model` compiled when asked and under DDP when there are several
     processes. The wrapper shares the model's parameters; the model itself stays unwrapped."""
     world = current_shard().world
@@ -96,7 +97,8 @@ def wrap(model: torch.nn.Module, device: torch.device, compile: bool = False) ->
 
 
 def unsynced(net: torch.nn.Module) -> torch.nn.Module:
-    """The (compiled) module inside a DDP wrapper, for a forward pass whose gradients no rank needs."""
+    """The (compiled) module inside a DDP wrapper, for a forward pass whose parameters take no gradient
+    (the GAN's frozen discriminator): DDP would wait for gradients that never come."""
     return net.module if isinstance(net, DistributedDataParallel) else net
 
 

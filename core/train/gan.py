@@ -19,7 +19,7 @@ little about picture quality. Only the generator is shipped.
 Under torchrun each network has its own DDP wrapper (core/train/distributed.py);
 the latents of a step are drawn for the whole batch, the same on every rank, and
 each rank takes the rows of its pictures. The generator step reads the frozen
-discriminator outside its wrapper: no rank needs its gradients.
+discriminator outside its wrapper: its parameters take no gradient there.
 """
 from __future__ import annotations
 
@@ -73,17 +73,17 @@ class GANTask:
     def __init__(self, config: DCGANConfig, data: ImageData, train_cfg: TrainConfig, device: torch.device,
                  run_dir: Path, fresh: bool = False):
         self.config, self.data, self.device, self.run_dir = config, data, device, Path(run_dir)
-        self.shard = current_shard()
+        shard = current_shard()
         train_set = load_split(data.folder, "train", config.image_size, data.limit)
         self.train_images = len(train_set)
         self.valid_images = load_split(data.folder, "valid", config.image_size).images
         self.batches = Batches(train_set.images, data.batch_size, train_cfg.seed, device,
-                               self.shard.rows(data.batch_size))
+                               shard.rows(data.batch_size))
         self.generator, self.discriminator = Generator(config), Discriminator(config)
         self.model = nn.ModuleDict({"generator": self.generator, "discriminator": self.discriminator}).to(device)
         if device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.log = RunLog(self.run_dir / "log.jsonl", fresh, writes=self.shard.main)
+        self.log = RunLog(self.run_dir / "log.jsonl", fresh, writes=shard.main)
         self.step = 0
         self.fixed_z = latents(0, 64, config.latent_dim)
         self.nets = (self.generator, self.discriminator)  # what train_step runs; train_gan wraps them
@@ -162,7 +162,7 @@ def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, 
         images, t0, pending = 0, time.perf_counter(), []
         while loop["step"] < cfg.max_steps:
             step = loop["step"]
-            torch.manual_seed(cfg.seed * 7919 + step)  # latents depend on the step alone: resumable, the same on every rank
+            torch.manual_seed(cfg.seed * 7919 + step)  # latents depend on the step alone: resumable, alike on all ranks
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             pending.append(torch.stack(task.train_step(step, opt, cfg.bf16)))
