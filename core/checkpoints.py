@@ -126,6 +126,16 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         raise _unreadable(path, e) from e
 
 
+def describe_training(meta: dict[str, str]) -> str:
+    """A checkpoint's valid scores in one line, from its metadata (or what it is a mean of)."""
+    training = json.loads(meta.get("training", "{}"))
+    valid = {k: v for k, v in training.get("valid", {}).items() if k not in ("step", "metric")}
+    shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in valid.items())
+    if "averaged" in training:
+        shown = f"mean of {len(training['averaged'])} checkpoints" + (f", {shown}" if shown else "")
+    return shown
+
+
 def _header(path: Path, meta: dict[str, str], kind: str | None) -> Checkpoint:
     """The checkpoint's metadata, checked, without its tensors."""
     if meta.get("format") != FORMAT:

@@ -18,6 +18,7 @@ from core.cli.common import (
     add_loop_flags,
     from_flags,
     loop_config,
+    notice,
     print_result,
     run_paths,
 )
@@ -197,7 +198,7 @@ def cmd_train(args) -> int:
     recipe = RECIPES[args.model]
     data = replace(from_flags(recipe.data, args, DATA_FLAGS), limit=args.limit)
     config = from_flags(recipe.config, args, CONFIG_FLAGS[args.model])
-    print(f"data: {data.folder}\nnote: {by_kind(args.model).licence}", file=sys.stderr)
+    notice(f"data: {data.folder}\nnote: {by_kind(args.model).licence}")
     if args.model == "vae":
         from core.train.loop import train
         from core.train.vae import VAETask
@@ -211,10 +212,13 @@ def cmd_train(args) -> int:
         task = GANTask(config, data, cfg, dev.device, run_dir, fresh=args.fresh)
         params = task.generator.num_params()
         run = train_gan
-    print(f"model: {params / 1e6:.2f}M parameters (shipped); {len(task.batches.images)} training pictures; "
-          f"writing {out} (run folder {run_dir})", file=sys.stderr)
+    notice(f"model: {params / 1e6:.2f}M parameters (shipped); {len(task.batches.images)} training pictures; "
+           f"writing {out} (run folder {run_dir})")
     run(task, cfg, out, dev.device, resume=not args.fresh, run_dir=run_dir)
-    print(f"loss curve: {task.plot()}", file=sys.stderr)
+    from core.train.distributed import current_shard
+
+    if current_shard().main:
+        notice(f"loss curve: {task.plot()}")
     return 0
 
 

@@ -39,6 +39,7 @@ def add_loop_flags(p, recipe) -> None:
                    help="also keep the weights of every evaluation (in the run folder, OUT.stepNNNNNN.safetensors), "
                         "to average the last ones with `inkhorn average`")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step (CUDA only)")
     p.add_argument("--run-dir", help="the run's folder: resume file, snapshots, samples, logs (default: the folder of "
                    f"--out, or {run_dir(recipe.model)} when --out is in the checkpoints folder or not given)")
     p.add_argument("--out", help=f"checkpoint to write, the best on valid (default: RUN_DIR/{MODELS[recipe.model].file};"
@@ -66,15 +67,28 @@ def run_paths(args) -> tuple[Path, Path]:
 
 
 def loop_config(args):
-    """(device choice, TrainConfig) from the shared training flags; says which device it uses."""
+    """(device choice, TrainConfig) from the shared training flags; says which device it uses. Under
+    torchrun it joins the other processes first (core/train/distributed.py)."""
     from core.device import choose_device
+    from core.train.distributed import start
 
-    dev = choose_device(args.device)
-    print(f"device: {dev.label} ({dev.reason})", file=sys.stderr)
+    dev = start(choose_device(args.device))
+    if args.compile and dev.device.type != "cuda":
+        raise ValueError(f"--compile is for training on a CUDA GPU, and this run is on {dev.device.type}: "
+                         "leave --compile out")
+    notice(f"device: {dev.label} ({dev.reason})")
     cfg = replace(args.recipe.loop, max_steps=args.steps, lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
                   weight_decay=args.weight_decay, eval_every=args.eval_every, seed=args.seed, bf16=not args.no_bf16,
-                  snapshots=args.snapshots)
+                  snapshots=args.snapshots, compile=args.compile)
     return dev, cfg
+
+
+def notice(text: str) -> None:
+    """A line on stderr from a training command, written once however many processes run it."""
+    from core.train.distributed import current_shard
+
+    if current_shard().main:
+        print(text, file=sys.stderr)
 
 
 def print_result(result: dict, as_json: bool) -> None:

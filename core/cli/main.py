@@ -16,12 +16,11 @@ FAMILIES = (text, translate, art)
 
 
 def cmd_info(args) -> int:
-    import json
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
     from core.catalog import ENVIRONMENT, checkpoint_dir, environ
-    from core.checkpoints import CheckpointError, read_metadata
+    from core.checkpoints import CheckpointError, describe_training, read_metadata
     from core.device import choose_device
 
     dev = choose_device()
@@ -45,12 +44,7 @@ def cmd_info(args) -> int:
         size = f.stat().st_size / 2**20
         try:
             meta = read_metadata(f)
-            training = json.loads(meta.get("training", "{}"))
-            valid = {k: v for k, v in training.get("valid", {}).items() if k not in ("step", "metric")}
-            shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in valid.items())
-            if "averaged" in training:
-                shown = f"mean of {len(training['averaged'])} checkpoints" + (f", {shown}" if shown else "")
-            print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {shown}")
+            print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {describe_training(meta)}")
         except CheckpointError as e:
             print(f"  {f.name:<28} unreadable: {e}")
     return 0
@@ -99,6 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    finally:
+        if args.command == "train":  # leave the process group torchrun's processes joined
+            from core.train.distributed import stop
+
+            stop()
 
 
 if __name__ == "__main__":

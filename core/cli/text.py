@@ -1,4 +1,4 @@
-"""`inkhorn` subcommands of the text models: generate, and train / eval / bench for gpt and lstm."""
+"""`inkhorn` subcommands of the text models: generate, models, and train / eval / bench for gpt and lstm."""
 from __future__ import annotations
 
 import sys
@@ -8,6 +8,7 @@ from core.cli.common import (
     add_loop_flags,
     from_flags,
     loop_config,
+    notice,
     print_result,
     run_paths,
 )
@@ -49,7 +50,10 @@ def register(sub, train, evaluate, bench) -> None:
     p = sub.add_parser("generate", help="stream text from a language model")
     p.set_defaults(func=cmd_generate)
     p.add_argument("prompt", nargs="?", help="the prompt; '-' or nothing reads it from stdin when piped")
-    p.add_argument("--model", default=HEMINGWAY.model, help="hemingway, anna, or a path to a .safetensors checkpoint")
+    p.add_argument("--model", default=HEMINGWAY.model,
+                   help="hemingway, anna, a .safetensors checkpoint you trained (e.g. under runs/), or a local "
+                        "GPT-2-family folder (config.json, model.safetensors or pytorch_model.bin, tokenizer.json "
+                        "or vocab.json + merges.txt); `inkhorn models` lists them")
     p.add_argument("-t", "--temperature", type=float, default=defaults.temperature, help="0 means greedy")
     p.add_argument("-k", "--top-k", type=int, default=defaults.top_k, help="0 turns it off")
     p.add_argument("-p", "--top-p", type=float, default=defaults.top_p, help="1.0 turns it off")
@@ -59,6 +63,12 @@ def register(sub, train, evaluate, bench) -> None:
     p.add_argument("--seed", type=int, help="fix the seed to reproduce a text (the seed used is printed)")
     p.add_argument("--no-prompt", action="store_true", help="print only the continuation, not the prompt")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    m = sub.add_parser("models", help="the text models `generate --model` can use: shipped, your runs, GPT-2 folders")
+    m.set_defaults(func=cmd_models)
+    m.add_argument("--gpt2", nargs="+", default=[], metavar="DIR",
+                   help="GPT-2-family folders to list besides those of $INKHORN_GPT2 and the Hugging Face cache")
+    m.add_argument("--runs", help="folder searched for your checkpoints (default: $INKHORN_RUNS or ./runs)")
+    m.add_argument("--json", action="store_true", help="print a JSON object")
 
     g = train.add_parser("gpt", help="the Hemingway GPT")
     g.set_defaults(func=cmd_train)
@@ -128,7 +138,7 @@ def cmd_train(args) -> int:
     saved = None if args.fresh else resume_tokenizer(out, run_dir)
     tokenizer = Tokenizer(saved) if saved else Tokenizer(init.tokenizer) if init else None
     if init:
-        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
+        notice(f"starting from {args.init}: its tokenizer and shape, the flags' dropout")
     flags, data_flags = (GPT_FLAGS, GPT_DATA_FLAGS) if args.model == "gpt" else (LSTM_FLAGS, LSTM_DATA_FLAGS)
     data = from_flags(recipe.data, args, data_flags)
     data = replace(data, train=args.data or data.train, valid=args.valid or data.valid)
@@ -149,8 +159,7 @@ def cmd_train(args) -> int:
         task = LSTMTask(config, data, cfg, dev.device, tokenizer)
     if init:
         load_weights(task.model, init.tensors, args.init)
-    print(f"model: {task.model.num_params() / 1e6:.2f}M parameters; writing {out} (run folder {run_dir})",
-          file=sys.stderr)
+    notice(f"model: {task.model.num_params() / 1e6:.2f}M parameters; writing {out} (run folder {run_dir})")
     summary = {"init": Path(args.init).name} if init else None
     train(task, cfg, out, dev.device, resume=not args.fresh, summary=summary, run_dir=run_dir)
     return 0
@@ -193,6 +202,22 @@ def cmd_generate(args) -> int:
     print(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
           file=sys.stderr)
     return 130 if stats.cancelled else 0
+
+
+def cmd_models(args) -> int:
+    from dataclasses import asdict
+
+    from core.text.choices import list_text_models
+
+    choices = list_text_models(args.gpt2, args.runs)
+    if args.json:
+        print_result({"models": [asdict(c) for c in choices]}, True)
+        return 0
+    for c in choices:
+        print(f"{c.name:<24} {c.source:<8} {c.kind:<5} " + (f"cannot load: {c.problem}" if c.problem else c.detail))
+        if not c.problem:
+            print(f"{'':<24} --model {c.spec}")
+    return 0
 
 
 def cmd_eval(args) -> int:

@@ -9,6 +9,7 @@ from core.cli.common import (
     add_loop_flags,
     from_flags,
     loop_config,
+    notice,
     print_result,
     run_paths,
 )
@@ -122,15 +123,15 @@ def cmd_train(args) -> int:
     data = replace(data, train=args.data or data.train, valid=args.valid or data.valid)
     config = from_flags(EN_FR.config, args, TRANSLATOR_FLAGS)
     if init:
-        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
+        notice(f"starting from {args.init}: its tokenizer and shape, the flags' dropout")
         config = replace(config, **{k: v for k, v in init.config.items() if k != "dropout"})
     task = TranslatorTask(config, data, cfg, dev.device, Tokenizer(init.tokenizer) if init else None)
     if init:
         load_weights(task.model, init.tensors, args.init)
-    print(f"model: {task.model.num_params() / 1e6:.2f}M parameters; {len(task.train_batches)} batches an epoch"
-          + (f" ({task.variant_pairs} pairs as people type them)" if task.variant_pairs else "")
-          + (f"; {task.skipped} pairs longer than {config.max_len} tokens skipped" if task.skipped else "")
-          + f"; writing {out} (run folder {run_dir})", file=sys.stderr)
+    notice(f"model: {task.model.num_params() / 1e6:.2f}M parameters; {len(task.train_batches)} batches an epoch"
+           + (f" ({task.variant_pairs} pairs as people type them)" if task.variant_pairs else "")
+           + (f"; {task.skipped} pairs longer than {config.max_len} tokens skipped" if task.skipped else "")
+           + f"; writing {out} (run folder {run_dir})")
     train(task, cfg, out, dev.device, resume=not args.fresh, run_dir=run_dir,
           summary={"init": Path(args.init).name} if init else None)
     return 0

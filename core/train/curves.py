@@ -11,13 +11,18 @@ from pathlib import Path
 
 
 class RunLog:
-    def __init__(self, path: Path, fresh: bool = False):
+    def __init__(self, path: Path, fresh: bool = False, writes: bool = True):
         self.path = Path(path)
+        self.writes = writes  # False on all but the first of several training processes
+        if not writes:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fresh and self.path.exists():
             self.path.unlink()
 
     def add(self, step: int, split: str, **values: float) -> None:
+        if not self.writes:
+            return
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"step": step, "split": split, **{k: float(v) for k, v in values.items()}}) + "\n")
 

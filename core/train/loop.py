@@ -5,7 +5,8 @@ evaluation on valid every `eval_every` steps, the best-on-valid checkpoint
 written atomically, a resume file so a killed run picks up where it stopped,
 and a rich progress bar (loss, throughput, ETA). A model plugs in through a
 `Task`: it says how to compute a training loss, how to evaluate, how to write
-its checkpoint and, optionally, how to show a sample.
+its checkpoint and, optionally, how to show a sample. Under torchrun the same
+loop runs on every process (core/train/distributed.py).
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from safetensors.torch import load_file, save_file
 
 from core.checkpoints import atomic_write
 from core.device import autocast
+from core.train.distributed import current_shard, wrap
 
 
 @dataclass
@@ -47,14 +49,16 @@ class TrainConfig:
     seed: int = 1337
     log_every: int = 50
     snapshots: bool = False  # also write the weights at every evaluation, for `inkhorn average`
+    compile: bool = False  # torch.compile the training step (CUDA)
 
 
 class Task(Protocol):
-    model: torch.nn.Module
+    model: torch.nn.Module  # what checkpoints are written from
+    net: torch.nn.Module  # what loss() runs: the model, or the wrapper train() sets (DDP, torch.compile)
     unit: str  # what throughput counts, e.g. "tok"
 
     def loss(self, step: int) -> tuple[torch.Tensor, int]:
-        """Training loss for `step` and how many units it covered."""
+        """Training loss of this process's rows of the batch of `step`, and how many units they hold."""
 
     def evaluate(self) -> dict[str, float]:
         """Metrics on valid; must hold 'metric' (lower is better)."""
@@ -90,6 +94,13 @@ def resume_path(out: Path, run_dir: Path | None = None) -> Path:
 
 def snapshot_path(out: Path, step: int, run_dir: Path | None = None) -> Path:
     return (Path(run_dir) if run_dir else Path(out).parent) / f"{Path(out).stem}.step{step:06d}.safetensors"
+
+
+def _run_output(out: Path, resume_file: Path) -> str:
+    """The checkpoint a run writes, as its resume file records it: relative to the run folder when it lies
+    inside it, so a run folder moved elsewhere still resumes."""
+    out, folder = Path(out).resolve(), resume_file.parent.resolve()
+    return str(out.relative_to(folder)) if out.is_relative_to(folder) else str(out)
 
 
 def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
@@ -144,11 +155,12 @@ class Run:
     def __init__(self, task, cfg: TrainConfig, out: Path, opt: torch.optim.Optimizer, resume: bool,
                  console: Console, summary: dict | None, run_dir: Path | None = None):
         self.task, self.cfg, self.out, self.opt, self.console = task, cfg, out, opt, console
+        self.main = current_shard().main
         self.summary = dict(summary or {})
         self.run_dir = run_dir
         self.resume_file = resume_path(out, run_dir)
         self.loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": [],
-                     "out": str(Path(out).resolve())}
+                     "out": _run_output(out, self.resume_file)}
         if resume and self.resume_file.exists():
             loop = load_resume(self.resume_file, task.model, opt)
             if loop.get("out", self.loop["out"]) != self.loop["out"]:
@@ -158,17 +170,20 @@ class Run:
             console.log(f"resuming from step {self.loop['step']} (best valid {self.loop['best']:.4f})")
 
     def evaluate(self, step: int) -> None:
-        """Evaluate, keep the checkpoint if it is the best so far, show a sample, write the resume file."""
+        """Evaluate, keep the checkpoint if it is the best so far, show a sample, write the resume file.
+        Every process evaluates; only the first writes."""
         task, loop, model = self.task, self.loop, self.task.model
         model.eval()
         with torch.no_grad():
             metrics = task.evaluate()
-            sample = task.sample()
+            sample = task.sample() if self.main else None
         model.train()
         loop["history"].append({"step": step, **metrics})
         improved = metrics["metric"] < loop["best"]
         if improved:
             loop["best"], loop["best_step"] = metrics["metric"], step
+        if not self.main:
+            return
         summary = {**self.summary, **_summary(self.cfg, loop, metrics)}
         if improved:
             task.save(self.out, summary)
@@ -196,11 +211,13 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
           console: Console | None = None, summary: dict | None = None, run_dir: Path | None = None) -> dict:
     """Run the loop; returns the final summary (best metric, steps, time). The resume file and any
     snapshots go to `run_dir` (default: beside `out`)."""
-    console = console or Console(stderr=True)
+    shard = current_shard()
+    console = (console or Console(stderr=True)) if shard.main else Console(quiet=True)
     model = task.model
     opt = make_optimizer(model, cfg, device)
     run = Run(task, cfg, out, opt, resume, console, summary, run_dir)
     loop = run.loop
+    task.net = wrap(model, device, cfg.compile)
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -211,7 +228,8 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
         units, t0, smooth = 0, time.perf_counter(), None
         while loop["step"] < cfg.max_steps:
             step = loop["step"]
-            torch.manual_seed(cfg.seed * 7919 + step)  # dropout masks depend on the step alone: resumable
+            # dropout masks depend on the step and rank alone: resumable, and each rank draws its own
+            torch.manual_seed((cfg.seed * 7919 + step) * shard.world + shard.rank)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             with autocast(device, cfg.bf16):
@@ -221,7 +239,7 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             opt.zero_grad(set_to_none=True)
-            units += n
+            units += n * shard.world  # throughput of all processes, each covering an equal share
             smooth = loss.item() if smooth is None else 0.95 * smooth + 0.05 * loss.item()
             loop["step"] = step + 1
             elapsed = time.perf_counter() - t0
