@@ -77,6 +77,11 @@ def loop_config(args):
         raise ValueError(f"--compile is for training on a CUDA GPU, and this run is on {dev.device.type}: "
                          "leave --compile out")
     notice(f"device: {dev.label} ({dev.reason})")
+    from core.device import bf16_pays
+
+    if not args.no_bf16 and not bf16_pays(dev.device):
+        notice("training in fp32: bf16 pays on CUDA and on CPUs with bf16 in hardware (AVX-512 BF16, AMX), "
+               "and this one has none")
     cfg = replace(args.recipe.loop, max_steps=args.steps, lr=args.lr, min_lr=args.min_lr, warmup_steps=args.warmup,
                   weight_decay=args.weight_decay, eval_every=args.eval_every, seed=args.seed, bf16=not args.no_bf16,
                   snapshots=args.snapshots, compile=args.compile)
