@@ -41,11 +41,14 @@ def register(sub, train, evaluate, bench) -> None:
     """Add this family's commands to the top-level parser and to train / eval / bench."""
     p = sub.add_parser("translate", help="translate English to French")
     p.set_defaults(func=cmd_translate)
-    p.add_argument("text", nargs="?", help="the sentence; '-' or nothing reads one sentence per line from stdin")
+    p.add_argument("text", nargs="?", help="what to translate: a sentence, a paragraph, several lines; '-' or "
+                   "nothing reads stdin, each line on its own")
     p.add_argument("--beam", type=int, default=4, help="beam width; 1 is greedy decoding")
     p.add_argument("--length-penalty", type=float, default=LENGTH_PENALTY,
                    help="GNMT alpha; higher favours longer output (default: %(default)s)")
     p.add_argument("--attention", metavar="PNG", help="write the cross-attention heatmap of the first sentence")
+    p.add_argument("--no-language-check", action="store_true",
+                   help="do not warn about input that looks like another language than English")
     p.add_argument("--checkpoint", help="a translator .safetensors (default: the shipped en-fr translator)")
     p.add_argument("--batch-size", type=int, default=64, help="sentences translated together")
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
@@ -68,6 +71,8 @@ def register(sub, train, evaluate, bench) -> None:
     e.add_argument("--length-penalty", type=float, default=LENGTH_PENALTY,
                    help="GNMT alpha of the beam search (default: %(default)s)")
     e.add_argument("--batch-size", type=int, default=64)
+    e.add_argument("--robust", action="store_true",
+                   help="BLEU as written, without final punctuation, and in paragraphs of three beside one by one")
     e.add_argument("--json", action="store_true", help="print a JSON object")
     e.add_argument("--device")
     b = bench.add_parser("translator", help="sentences/s, batched beam 4 and greedy against one sentence at a time")
@@ -93,6 +98,12 @@ def cmd_translate(args) -> int:
         lines = [args.text]
     results = translator.translate(lines, beam=args.beam, length_penalty=args.length_penalty,
                                    batch_size=args.batch_size)
+    if not args.no_language_check:
+        from core.translate.language import language_warning
+
+        for r in results:
+            if warning := language_warning(r.source):
+                r.notes.append(f"{warning}; translated anyway (--no-language-check leaves this out)")
     for i, r in enumerate(results, 1):
         for note in r.notes:
             print(f"note: line {i}: {note}" if len(lines) > 1 else f"note: {note}", file=sys.stderr)
@@ -100,7 +111,7 @@ def cmd_translate(args) -> int:
     if args.attention:
         from core.translate.attention_plot import save_attention_png
 
-        first = next((r for r in results if r.target_tokens), None)
+        first = next((s for r in results for s in r.sentences if s.target_tokens), None)
         if first is None:
             raise ValueError("no attention to draw: every line was empty")
         print(f"attention: {save_attention_png(first, args.attention)}", file=sys.stderr)
@@ -138,14 +149,15 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from core.translate.evaluate import evaluate_translator, read_pairs
+    from core.translate.evaluate import evaluate_robust, evaluate_translator, read_pairs
     from core.translate.translator import load_translator
 
     pairs = read_pairs(args.pairs or EN_FR.data.valid)
     translator = load_translator(args.checkpoint, args.device)
     start = time.perf_counter()
-    result = evaluate_translator(translator, pairs, beam=args.beam, limit=args.limit, batch_size=args.batch_size,
-                                 length_penalty=args.length_penalty)
+    evaluate = evaluate_robust if args.robust else evaluate_translator
+    result = evaluate(translator, pairs, beam=args.beam, limit=args.limit, batch_size=args.batch_size,
+                      length_penalty=args.length_penalty)
     result["seconds"] = round(time.perf_counter() - start, 2)
     print_result(result, args.json)
     return 0

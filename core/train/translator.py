@@ -39,6 +39,7 @@ from core.tokenizer import Tokenizer
 from core.train.distributed import current_shard, from_main
 from core.train.loop import TrainConfig
 from core.translate.evaluate import evaluate_translator, read_pairs
+from core.translate.sentences import with_small_first_letter, without_final_punctuation
 from core.translate.translator import EnFrTranslator
 
 Batch = tuple[torch.Tensor, torch.Tensor, list[int]]  # padded sources, padded targets, each row's real tokens
@@ -57,16 +58,7 @@ class TranslatorData:
     lowercased: float = 0.0          # share of pairs also trained with a small first English letter
 
 
-FINAL_PUNCTUATION = ".!?…;:"
 SHORT_WORDS = 2  # pairs of at most this many English words get every variant
-
-
-def without_final_punctuation(text: str) -> str:
-    return text.rstrip(FINAL_PUNCTUATION + " ")
-
-
-def with_small_first_letter(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def typing_variants(pairs: list[tuple[str, str]], unpunctuated: float, lowercased: float,

@@ -14,14 +14,14 @@ from rich.style import Style
 from rich.text import Text
 
 if TYPE_CHECKING:
-    from core.translate.translator import Translation
+    from core.translate.translator import SentenceTranslation
 
 # viridis at five stops: dark for little attention, bright for much, readable on light and dark terminals
 _STOPS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 LABEL_WIDTH = 10
 
 
-def _weights(t: "Translation") -> list[list[float]]:
+def _weights(t: "SentenceTranslation") -> list[list[float]]:
     if t.attention is None or not t.target_tokens:
         raise ValueError("there is no attention to draw: nothing was translated")
     return t.attention.tolist()
@@ -41,7 +41,7 @@ def _label(piece: str, width: int) -> str:
     return piece if len(piece) <= width else piece[:width - 1] + "…"
 
 
-def attention_heatmap(t: "Translation", width: int = 80) -> Text:
+def attention_heatmap(t: "SentenceTranslation", width: int = 80) -> Text:
     """Half-block heatmap: each text row holds two French tokens, the upper half named on the
     left, the lower half on the right; English tokens head the columns. Brighter = more attention."""
     rows = _weights(t)
@@ -67,7 +67,7 @@ def attention_heatmap(t: "Translation", width: int = 80) -> Text:
     return text
 
 
-def save_attention_png(t: "Translation", path: str | Path) -> Path:
+def save_attention_png(t: "SentenceTranslation", path: str | Path) -> Path:
     """The heatmap as a PNG with every token labelled; matplotlib's Agg canvas, no display needed."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
