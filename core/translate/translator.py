@@ -106,7 +106,7 @@ class EnFrTranslator:
                     beam_search(self.model, src, beam, length_penalty)
             for (i, ids), (out, attn, log_prob) in zip(chunk, decoded):
                 r = results[i]
-                r.text = self.tokenizer.decode([t for t in out if t != self.model.config.eos_id])
+                r.text = self.tokenizer.decode([t for t in out if t != self.model.config.eos_id]).strip()
                 r.source_tokens = [self.tokenizer.piece(t) for t in ids]
                 r.target_tokens = [self.tokenizer.piece(t) for t in out]
                 r.attention = attn[:, :len(ids)].cpu().numpy()
