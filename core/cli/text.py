@@ -106,8 +106,9 @@ def register(sub, train, evaluate, bench) -> None:
                             "temperature 0.8) found verbatim in the training text")
         q.add_argument("--train-text", help="training text for --copy-rate (default: the shipped train split)")
         q.add_argument("--voice", action="store_true",
-                       help="also report the share of 40 samples (empty and short neutral prompts, the default "
+                       help="also report the share of samples (empty and short neutral prompts, the default "
                             f"sampler) that a style judge trained on the three corpora reads as {what}")
+        q.add_argument("--voice-samples", type=int, default=40, help="samples drawn for --voice (default: 40)")
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
 
@@ -238,7 +239,9 @@ def cmd_eval(args) -> int:
     if args.voice:
         from core.text.voice import voice_share
 
-        result.update(voice_share(lm, args.recipe.model))
+        if args.voice_samples < 1:
+            raise ValueError(f"--voice-samples must be at least 1, not {args.voice_samples}")
+        result.update(voice_share(lm, args.recipe.model, samples=args.voice_samples))
     print_result(result, args.json)
     return 0
 
