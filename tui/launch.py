@@ -9,13 +9,16 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
-        from tui.app import main as run_app
+    try:  # Ctrl+C while the modules load, before the app or main() can catch it
+        if not argv:
+            from tui.app import main as run_app
 
-        run_app()
-        return 0
-    from core.cli.main import main as cli_main
-
+            run_app()
+            return 0
+        from core.cli.main import main as cli_main
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     return cli_main(argv)
 
 
