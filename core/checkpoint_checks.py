@@ -22,6 +22,7 @@ from core.limits import MAX_MODEL_BYTES
 from core.tokenizer import Tokenizer
 
 DEFAULT_INT_RANGE = (0, 2**20)  # an int field a kind gives no bounds of its own
+FIX = "the file is damaged or its config was edited; use the checkpoint as its training run wrote it"
 
 
 def _type_ok(value, hint) -> bool:
@@ -43,14 +44,25 @@ def _type_ok(value, hint) -> bool:
     return False
 
 
+_TYPE_NAMES = {int: "a whole number", float: "a finite number", bool: "true or false", str: "a string"}
+
+
 def _type_name(hint) -> str:
-    return getattr(hint, "__name__", str(hint)).replace("NoneType", "None")
+    return _TYPE_NAMES.get(hint) or str(hint).replace("NoneType", "None")
 
 
-def checked_config(path, spec: Kind, raw) -> object:
-    """The kind's config object built from the metadata's `raw` dict, once every value is checked."""
+def checked_config(path, spec: Kind, raw, hint: str = "") -> object:
+    """The kind's config object built from the metadata's `raw` dict, once every value is checked; `hint`
+    ends every refusal (how to train a new one)."""
+    try:
+        return _checked_config(path, spec, raw)
+    except CheckpointError as e:
+        raise CheckpointError(f"{e}{hint}") from None
+
+
+def _checked_config(path, spec: Kind, raw) -> object:
     config_class, _ = spec.classes()
-    fix = "the file is damaged or its config was edited; use the checkpoint as its training run wrote it"
+    fix = FIX
     if not isinstance(raw, dict):
         raise CheckpointError(f"{path} has a config that is not a table of settings; {fix}.")
     hints = typing.get_type_hints(config_class)
@@ -66,7 +78,7 @@ def checked_config(path, spec: Kind, raw) -> object:
         hint = hints[key]
         if not _type_ok(value, hint):
             shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
-            raise CheckpointError(f"{path}: config {key} = {shown} is not a {_type_name(hint)}; {fix}.")
+            raise CheckpointError(f"{path}: config {key} = {shown} is not {_type_name(hint)}; {fix}.")
         if hint is int:
             least, most = spec.limits.get(key, DEFAULT_INT_RANGE)
             if not least <= value <= most:
@@ -83,21 +95,22 @@ def checked_config(path, spec: Kind, raw) -> object:
     return config
 
 
-def checked_tokenizer(path, spec: Kind, config, model_bytes: bytes | None) -> Tokenizer | None:
+def checked_tokenizer(path, spec: Kind, config, model_bytes: bytes | None, hint: str = "") -> Tokenizer | None:
     """The checkpoint's tokenizer, parsed, and no bigger than the model's vocabulary."""
     if spec.vocabulary is None:
         return None
     if model_bytes is None:
-        raise CheckpointError(f"{path} carries no tokenizer; it was not written by `inkhorn train`.")
+        raise CheckpointError(f"{path} carries no tokenizer; it was not written by `inkhorn train`.{hint}")
     try:
         tokenizer = Tokenizer(model_bytes)
     except (RuntimeError, ValueError, TypeError) as e:
         raise CheckpointError(f"{path} carries a tokenizer that cannot be read ({str(e).strip()[:80]}); the file "
-                              "is damaged: use the checkpoint as its training run wrote it.") from e
+                              f"is damaged: use the checkpoint as its training run wrote it.{hint}") from e
     room = spec.vocabulary(config)
     if not 0 < tokenizer.vocab_size <= room:
         raise CheckpointError(f"{path}: its tokenizer has {tokenizer.vocab_size:,} tokens and the model room for "
-                              f"{room:,}; they are not one model's. Use the checkpoint as its training run wrote it.")
+                              f"{room:,}; they are not one model's. Use the checkpoint as its training run wrote "
+                              f"it.{hint}")
     return tokenizer
 
 

@@ -225,8 +225,8 @@ def load_model(path_or_name: str | Path, kinds: str | tuple[str, ...] | None = N
                 raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, which this version of Inkhorn does "
                                       "not know.")
             spec, hint = KINDS[ckpt.kind], _fix_hint(ckpt.kind)
-            config = checked_config(path, spec, ckpt.config)
-            tokenizer = checked_tokenizer(path, spec, config, ckpt.tokenizer)
+            config = checked_config(path, spec, ckpt.config, hint)
+            tokenizer = checked_tokenizer(path, spec, config, ckpt.tokenizer, hint)
             weights = [k for k in f.keys() if not k.startswith(spec.extra_tensors)]
             check_fits(path, spec, config, {k: tuple(f.get_slice(k).get_shape()) for k in weights}, hint)
             ckpt.tensors = {name: f.get_tensor(name) for name in f.keys()}

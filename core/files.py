@@ -144,6 +144,15 @@ def set_aside(path: Path) -> Path:
     raise FileExistsError(f"no free file name for {stem}{path.suffix} in {path.parent}")
 
 
+def is_file(path: str | Path) -> bool:
+    """Whether `path` names a file; a name too long or too odd to be a path names none (Path.is_file
+    raises for some of those)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:

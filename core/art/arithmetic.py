@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from itertools import permutations
-from pathlib import Path
-
+from core.files import is_file
 from core.limits import MAX_IMAGES, check_number
 
 # How far 'a - b + c' moves c along a - b by default. The difference of two group means is what
@@ -40,7 +39,7 @@ def parse_expression(text: str) -> list[tuple[int, str]]:
         raise ValueError(f"the expression is {len(text):,} characters; at most {MAX_EXPRESSION_CHARS:,} are read")
     pieces: list[str] = []
     for token in text.split():
-        if token in ("+", "-") or Path(token).is_file():
+        if token in ("+", "-") or is_file(token):
             pieces.append(token)
         else:
             pieces += [p for p in re.split(r"([+-])", token) if p]

@@ -34,6 +34,7 @@ from core.checkpoints import (
     load_model,
     state_tensors,
 )
+from core.files import is_file
 from core.limits import MAX_IMAGES, check_int
 from core.models.dcgan import Generator
 from core.models.vae import VAE
@@ -134,7 +135,7 @@ class VAEArtist(Artist):
             return self.groups[name]
         if name in GROUPS:
             raise CheckpointError(f"{self.path} stores no mean latent for '{name}' (trained without labels?)")
-        if Path(name).suffix or Path(name).exists():
+        if Path(name).suffix or is_file(name):
             return self.encode(read_image_file(name, self.image_size)[None])[0]
         known = ", ".join(self.groups or GROUPS)
         raise ValueError(f"unknown group '{name}': use one of {known}, or a path to an image")

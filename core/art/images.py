@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.files import is_file
 from core.limits import MAX_IMAGE_PIXELS
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -54,7 +55,7 @@ def read_image_file(path: str | Path, size: int) -> torch.Tensor:
     """One picture file as a float (3, size, size) tensor; a readable error for anything PIL cannot open,
     and for a picture over MAX_IMAGE_PIXELS."""
     path = Path(path)
-    if not path.is_file():
+    if not is_file(path):
         raise FileNotFoundError(f"no such image: {path}")
     try:
         pixels = decode(path, size, MAX_IMAGE_PIXELS)

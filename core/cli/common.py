@@ -187,4 +187,4 @@ def print_result(result: dict, as_json: bool) -> None:
                 print()
                 print_result(item, False)
         else:
-            print(f"{key:>{width}}: {value:.4f}" if isinstance(value, float) else f"{key:>{width}}: {value}")
+            say(f"{key:>{width}}: {value:.4f}" if isinstance(value, float) else f"{key:>{width}}: {value}")

@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; whatever goes wrong ends in one line on stderr and an exit code: 2 for input
-    that cannot be used, 1 for a failing system (a full disk, a read-only folder), 130 for Ctrl+C."""
+    that cannot be used (a value, a file, a path), 1 for a failing system (a full disk, a read-only
+    folder), 130 for Ctrl+C."""
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -104,7 +105,8 @@ def _run(args) -> int:
 
     try:
         return args.func(args)
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
+    except (CheckpointError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
+            IsADirectoryError) as e:  # what was asked cannot be done: a path, a value, a file
         say(f"error: {describe_error(e)}", file=sys.stderr)
         return 2
     except OSError as e:

@@ -20,6 +20,7 @@ from typing import Protocol
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -32,6 +33,7 @@ from safetensors.torch import save
 
 from core.checkpoints import CheckpointError, fit_problems
 from core.files import atomic_write
+from core.safe_text import terminal_safe
 from core.device import autocast
 from core.train.distributed import current_shard, wrap
 
@@ -218,14 +220,14 @@ class Run:
         shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
         self.console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
         if sample:
-            self.console.log(f"[dim]sample: {sample!r}[/]")
+            self.console.log(f"[dim]sample: {escape(repr(sample))}[/]")  # a sample may hold "[/]"
         tokenizer = getattr(task, "tokenizer", None)
         save_resume(self.resume_file, model, self.opt, loop, tokenizer.model_bytes if tokenizer is not None else None)
 
     def result(self, metric_name: str = "metric") -> dict:
         loop = self.loop
         self.console.log(f"done: best valid {metric_name} {loop['best']:.4f} at step {loop['best_step']}; "
-                         f"checkpoint {self.out}")
+                         f"checkpoint {escape(terminal_safe(str(self.out)))}")
         return _summary(self.cfg, loop, loop["history"][-1] if loop["history"] else {})
 
 
