@@ -178,19 +178,42 @@ def _header(path: Path, meta: dict[str, str], kind: str | None) -> Checkpoint:
         raise CheckpointError(f"{path} has damaged metadata ({e}).") from e
 
 
-def load_checkpoint(path: str | Path, kind: str | None = None) -> Checkpoint:
-    """Read and check a checkpoint; `kind` is the model kind the caller expects. The file is opened once
-    and its metadata checked before any tensor is read."""
-    path = Path(path)
+def _read(path: Path, kind: str | None, wanted: tuple[str, ...] | None = None,
+          known: bool = False) -> tuple[Checkpoint, Any, Tokenizer | None]:
+    """(the checkpoint, its config object, its tokenizer) read once from `path`. A checkpoint of a kind in
+    KINDS is checked through before its tensors are read: config, tokenizer and the tensors' shapes
+    against the model they describe (core/checkpoint_checks.py), then its weights for NaN. `kind`: the
+    one kind the caller expects; `wanted`: the kinds it can use; `known`: refuse a kind not in KINDS."""
+    from core.checkpoint_checks import check_finite, check_fits, checked_config, checked_tokenizer
+
     if not path.is_file():
         raise CheckpointError(f"No checkpoint at {path}.{_fix_hint(kind)}")
+    config = tokenizer = None
     try:
         with safe_open(str(path), framework="pt") as f:
             ckpt = _header(path, f.metadata() or {}, kind)
+            if wanted and ckpt.kind not in wanted:
+                raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, not a {' or '.join(wanted)} model.")
+            if known and ckpt.kind not in KINDS:
+                raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, which this version of Inkhorn does "
+                                      "not know.")
+            if ckpt.kind in KINDS:
+                spec, hint = KINDS[ckpt.kind], _fix_hint(ckpt.kind)
+                config = checked_config(path, spec, ckpt.config, hint)
+                tokenizer = checked_tokenizer(path, spec, config, ckpt.tokenizer, hint)
+                weights = [k for k in f.keys() if not k.startswith(spec.extra_tensors)]
+                check_fits(path, spec, config, {k: tuple(f.get_slice(k).get_shape()) for k in weights}, hint)
             ckpt.tensors = {name: f.get_tensor(name) for name in f.keys()}
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
         raise _unreadable(path, e, kind) from e
-    return ckpt
+    if config is not None:
+        check_finite(path, ckpt.tensors, hint)
+    return ckpt, config, tokenizer
+
+
+def load_checkpoint(path: str | Path, kind: str | None = None) -> Checkpoint:
+    """Read and check a checkpoint (see `_read`); `kind` is the model kind the caller expects."""
+    return _read(Path(path), kind)[0]
 
 
 @dataclass
@@ -206,35 +229,18 @@ class Loaded:
 def load_model(path_or_name: str | Path, kinds: str | tuple[str, ...] | None = None,
                device: str | torch.device | None = None) -> Loaded:
     """A shipped model's name or a checkpoint path -> the model, built and loaded. `kinds`: the kind (or
-    kinds) the caller can use; anything else is refused with a message naming the file. The metadata,
-    config, tokenizer and tensor shapes are checked before any tensor is read or model built."""
-    from core.checkpoint_checks import check_finite, check_fits, checked_config, checked_tokenizer
+    kinds) the caller can use; anything else is refused with a message naming the file. Everything is
+    checked before the model is built (`_read`)."""
     from core.device import choose_device
 
     path, entry = resolve(path_or_name)
     wanted = (kinds,) if isinstance(kinds, str) else kinds
     expected = entry.kind if entry else wanted[0] if wanted and len(wanted) == 1 else None
-    if not path.is_file():
-        raise CheckpointError(f"No checkpoint at {path}.{_fix_hint(expected)}")
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            ckpt = _header(path, f.metadata() or {}, expected)
-            if wanted and ckpt.kind not in wanted:
-                raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, not a {' or '.join(wanted)} model.")
-            if ckpt.kind not in KINDS:
-                raise CheckpointError(f"{path} holds a '{ckpt.kind}' model, which this version of Inkhorn does "
-                                      "not know.")
-            spec, hint = KINDS[ckpt.kind], _fix_hint(ckpt.kind)
-            config = checked_config(path, spec, ckpt.config, hint)
-            tokenizer = checked_tokenizer(path, spec, config, ckpt.tokenizer, hint)
-            weights = [k for k in f.keys() if not k.startswith(spec.extra_tensors)]
-            check_fits(path, spec, config, {k: tuple(f.get_slice(k).get_shape()) for k in weights}, hint)
-            ckpt.tensors = {name: f.get_tensor(name) for name in f.keys()}
-    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise _unreadable(path, e, expected) from e
-    check_finite(path, ckpt.tensors, hint)
+    ckpt, config, tokenizer = _read(path, expected, wanted, known=True)
+    spec = KINDS[ckpt.kind]
     _, model_class = spec.classes()
     model = model_class(config)
+    weights = [k for k in ckpt.tensors if not k.startswith(spec.extra_tensors)]
     load_weights(model, {k: ckpt.tensors.pop(k) for k in weights}, path)
     dev = device if isinstance(device, torch.device) else choose_device(device).device
     return Loaded(model.to(dev).eval(), ckpt, path, dev, tokenizer)

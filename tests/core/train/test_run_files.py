@@ -63,3 +63,14 @@ def test_the_same_seed_builds_the_same_model(train, tmp_path):
 def test_a_seed_out_of_bounds_is_refused(train, tmp_path, capsys):
     assert train(tmp_path / "x.safetensors", "--seed", str(2**40)) == 2
     assert "--seed must be between 0 and 4,294,967,295" in capsys.readouterr().err
+
+
+def test_a_crafted_init_checkpoint_is_refused_before_training_builds_it(train, tmp_path, tiny_lstm, tiny_tokenizer,
+                                                                          capsys):
+    from core.checkpoints import Checkpoint, save_checkpoint, state_tensors
+
+    init = save_checkpoint(tmp_path / "init.safetensors",
+                           Checkpoint("lstm", {**tiny_lstm.config.to_dict(), "n_layer": 10_000},
+                                      state_tensors(tiny_lstm), tokenizer=tiny_tokenizer.model_bytes))
+    assert train(tmp_path / "out.safetensors", "--init", str(init)) == 2
+    assert "n_layer = 10000 is outside 1..64" in capsys.readouterr().err
