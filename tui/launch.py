@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import sys
 
+from core.cli.startup import quit_on_interrupt
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    try:  # Ctrl+C while the modules load, before the app or main() can catch it
-        if not argv:
+    with quit_on_interrupt():  # Ctrl+C while the modules load (core/cli/startup.py)
+        if argv:
+            from core.cli.main import main as cli_main
+        else:
             from tui.app import main as run_app
-
-            run_app()
-            return 0
-        from core.cli.main import main as cli_main
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    if not argv:
+        run_app()
+        return 0
     return cli_main(argv)
 
 

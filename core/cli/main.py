@@ -12,6 +12,7 @@ from pathlib import Path
 
 from core.cli import art, text, translate
 from core.cli.common import describe_error, say
+from core.cli.startup import INTERRUPTED
 
 FAMILIES = (text, translate, art)
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except KeyboardInterrupt:
         say("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
 
 
 def _run(args) -> int:
@@ -115,7 +116,7 @@ def _run(args) -> int:
     except KeyboardInterrupt:
         say("interrupted" + ("; the run resumes from its last evaluation with the same command"
                              if args.command == "train" else ""), file=sys.stderr)
-        return 130
+        return INTERRUPTED
     finally:
         if args.command == "train":  # leave the process group torchrun's processes joined
             from core.train.distributed import stop
