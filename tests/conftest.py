@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import resource
 import tempfile
 import zipfile
 from pathlib import Path
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 from rich.console import Console
 
 from core.art.arithmetic import GROUPS
@@ -32,6 +35,45 @@ from core.tokenizer import Tokenizer
 from core.train.loop import TrainConfig, train
 from core.train.translator import TranslatorData, TranslatorTask
 from core.translate.translator import EnFrTranslator
+
+
+# Property-based tests run 150 examples each by default, to keep the suite fast on two cores;
+# `--hypothesis-profile=fuzz` runs 2,000 each (README: Tests).
+_FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("inkhorn", max_examples=150, **_FUZZ)
+settings.register_profile("fuzz", max_examples=2000, **_FUZZ)
+settings.load_profile("inkhorn")
+
+
+class Memory:
+    """Resident memory for the soak tests (tests/core/text/test_soak.py, tests/tui/test_soak.py)."""
+    GROWTH_BAR = 0.10  # a soak fails when memory grew by this much after its warm-up
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    @staticmethod
+    def now() -> float:
+        """MB resident now (Linux /proc; elsewhere the peak so far)."""
+        try:
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def growth(self, what: str, warm: float, warm_at: int, total: int) -> float:
+        """Print and return the growth from `warm` (taken after `warm_at` generations) to now."""
+        end = self.now()
+        growth = (end - warm) / warm
+        with self.capsys.disabled():
+            print(f"\nsoak {what}: RSS {warm:.1f} MB after {warm_at} generations, {end:.1f} MB after {total}: "
+                  f"{growth:+.1%}")
+        return growth
+
+
+@pytest.fixture
+def memory(capsys) -> Memory:
+    return Memory(capsys)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,6 +11,7 @@ from typing import Iterable
 from textual.app import App, ComposeResult, SystemCommand
 from textual.widgets import Static, TabbedContent, TabPane
 
+from core.safe_text import terminal_safe
 from core.text.session import Session, save_session
 from tui import keys
 from tui.help import HelpScreen
@@ -77,9 +78,9 @@ class InkhornApp(App):
         try:
             path = save_session(self.session)
         except OSError as e:
-            self.notify(f"could not save the session: {e}", severity="error")
+            self.notify(terminal_safe(f"could not save the session: {e}"), severity="error", markup=False)
             return
-        self.notify(f"saved {path}", title="session")
+        self.notify(terminal_safe(f"saved {path}"), title="session", markup=False)
 
     def get_system_commands(self, screen) -> Iterable[SystemCommand]:
         """The palette lists every binding of tui.keys (pane keys for the pane on show)."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 import sys
 
 from core.cli.common import (
+    TextOut,
     add_config_flags,
     add_loop_flags,
+    add_raw_flag,
     from_flags,
     loop_config,
     notice,
     print_result,
+    read_input,
     run_paths,
+    say,
 )
 from core.text.sampling import SamplerSettings
 from core.train.recipes import ANNA, HEMINGWAY
@@ -62,6 +66,7 @@ def register(sub, train, evaluate, bench) -> None:
     p.add_argument("-n", "--max-new-tokens", type=int, default=defaults.max_new_tokens)
     p.add_argument("--seed", type=int, help="fix the seed to reproduce a text (the seed used is printed)")
     p.add_argument("--no-prompt", action="store_true", help="print only the continuation, not the prompt")
+    add_raw_flag(p)
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
     m = sub.add_parser("models", help="the text models `generate --model` can use: shipped, your runs, GPT-2 folders")
     m.set_defaults(func=cmd_models)
@@ -172,36 +177,32 @@ def cmd_generate(args) -> int:
     from core.text.generate import GenerationStats
     from core.text.lm import load_language_model
 
-    prompt = args.prompt
-    if prompt in (None, "-"):
-        prompt = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    prompt, notes = read_input(args.prompt)
     settings = SamplerSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                                min_p=args.min_p, repetition_penalty=args.repetition_penalty,
                                max_new_tokens=args.max_new_tokens, seed=args.seed).validate()
+    out = TextOut(args.raw)
     lm = load_language_model(args.model, args.device)
     stats, cancel = GenerationStats(), threading.Event()
     steps = lm.stream(prompt, settings, cancel, stats)
-    out = sys.stdout
     try:
         first = next(steps, None)  # prompt notes are known once generation starts
-        for note in stats.notes:
-            print(f"note: {note}", file=sys.stderr)
+        for note in notes + out.notes + stats.notes:
+            say(f"note: {note}", file=sys.stderr)
         if not args.no_prompt:
             out.write(prompt)
         if first is not None:
             out.write(first.text)
-            out.flush()
         for step in steps:
             out.write(step.text)
-            out.flush()
     except KeyboardInterrupt:
         cancel.set()
         stats.cancelled = True
     out.write("\n")
-    out.flush()
+    out.close()
     state = "stopped" if stats.cancelled else "done"
-    print(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
-          file=sys.stderr)
+    say(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
+        file=sys.stderr)
     return 130 if stats.cancelled else 0
 
 
@@ -215,9 +216,9 @@ def cmd_models(args) -> int:
         print_result({"models": [asdict(c) for c in choices]}, True)
         return 0
     for c in choices:
-        print(f"{c.name:<24} {c.source:<8} {c.kind:<5} " + (f"cannot load: {c.problem}" if c.problem else c.detail))
+        say(f"{c.name:<24} {c.source:<8} {c.kind:<5} " + (f"cannot load: {c.problem}" if c.problem else c.detail))
         if not c.problem:
-            print(f"{'':<24} --model {c.spec}")
+            say(f"{'':<24} --model {c.spec}")
     return 0
 
 

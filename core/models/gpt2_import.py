@@ -78,28 +78,26 @@ def _read_weights(folder: Path) -> dict[str, torch.Tensor]:
 
 
 def load_gpt2(folder: str | Path) -> GPT:
+    """The folder's model in our GPT. Its config.json is checked like a checkpoint's config, and the weights
+    against the model it describes, before the model is built (core/checkpoint_checks.py)."""
+    from core.checkpoint_checks import check_finite, check_fits, checked_config
+    from core.checkpoints import KINDS
+
     folder = Path(folder)
     try:
         config = gpt2_config(read_config(folder))
     except ValueError as e:
         raise CheckpointError(f"{folder}: {e}") from e
-    model = GPT(config)
-    ours = model.state_dict()
+    config = checked_config(folder / "config.json", KINDS["gpt"], config.to_dict())
     loaded = {}
     for name, tensor in _read_weights(folder).items():
         key = name if name.startswith(("transformer.", "lm_head.")) else f"transformer.{name}"
         if key.endswith((".attn.bias", ".attn.masked_bias")):  # causal-mask buffers, not weights
             continue
-        if key not in ours:
-            raise CheckpointError(f"{folder}: unexpected GPT-2 weight {name}")
-        if key.endswith(_CONV1D):
-            tensor = tensor.t()
-        if tensor.shape != ours[key].shape:
-            raise CheckpointError(f"{folder}: {name} has shape {tuple(tensor.shape)}, config.json says "
-                                  f"{tuple(ours[key].shape)}")
-        loaded[key] = tensor
-    missing = set(ours) - set(loaded) - set(GPT.tied_weights)
-    if missing:
-        raise CheckpointError(f"{folder}: the weights lack {sorted(missing)[:5]}")
+        loaded[key] = tensor.t() if key.endswith(_CONV1D) and tensor.dim() == 2 else tensor
+    loaded.pop("lm_head.weight", None)  # tied to the embedding, which is stored too
+    check_fits(folder, KINDS["gpt"], config, {k: tuple(v.shape) for k, v in loaded.items()})
+    check_finite(folder, loaded)
+    model = GPT(config)
     model.load_state_dict(loaded, strict=False)
     return model.eval()

@@ -76,8 +76,5 @@ def load_language_model(name_or_path: str | Path, device: str | torch.device | N
         return load_gpt2_folder(path, device if isinstance(device, torch.device) else choose_device(device).device)
     loaded = load_model(name_or_path, TEXT_KINDS, device)
     ckpt = loaded.checkpoint
-    if ckpt.tokenizer is None:
-        raise CheckpointError(f"{loaded.path} carries no tokenizer")
     name = str(name_or_path) if str(name_or_path) in MODELS else loaded.path.stem
-    return LanguageModel(name, ckpt.kind, loaded.model, Tokenizer(ckpt.tokenizer), loaded.device, loaded.path,
-                         ckpt.training)
+    return LanguageModel(name, ckpt.kind, loaded.model, loaded.tokenizer, loaded.device, loaded.path, ckpt.training)

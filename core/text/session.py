@@ -38,13 +38,20 @@ class Generation:
     notes: list[str] = field(default_factory=list)
 
 
+MAX_GENERATIONS = 100  # kept in memory: a continued text repeats the whole text so far in its prompt
+
+
 @dataclass
 class Session:
     started: datetime = field(default_factory=datetime.now)
-    generations: list[Generation] = field(default_factory=list)
+    generations: list[Generation] = field(default_factory=list)  # the latest MAX_GENERATIONS
+    dropped: int = 0            # earlier generations let go, so that a long session stays small
 
     def add(self, generation: Generation) -> None:
         self.generations.append(generation)
+        if len(self.generations) > MAX_GENERATIONS:
+            self.dropped += len(self.generations) - MAX_GENERATIONS
+            del self.generations[:-MAX_GENERATIONS]
 
 
 def _fence(text: str) -> str:
@@ -77,7 +84,10 @@ def _changes(before: dict, after: dict) -> str:
 
 def to_markdown(session: Session) -> str:
     lines = [f"# Inkhorn session {session.started:%Y-%m-%d %H:%M}", ""]
-    for number, g in enumerate(session.generations, 1):
+    if session.dropped:
+        lines += [f"The {session.dropped} earliest generations are not kept: a session holds the latest "
+                  f"{MAX_GENERATIONS}.", ""]
+    for number, g in enumerate(session.generations, session.dropped + 1):
         how = "continued" if g.continued else "new"
         lines += [f"## {number}. {g.model} — {how}", ""]
         seeds = ", ".join(str(s) for s in g.seeds) or "none"

@@ -6,8 +6,11 @@ plotted once: the later point for a step wins).
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
+
+from core.files import atomic_write
 
 
 class RunLog:
@@ -57,7 +60,7 @@ def plot(log: RunLog, out: Path, title: str, panels: list[tuple[str, list[tuple[
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
-    return out
+    return atomic_write(out, buffer.getvalue(), mode=0o666)  # the run's own picture, redrawn each run

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Protocol
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -28,9 +28,12 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
 
-from core.checkpoints import atomic_write
+from core.checkpoints import CheckpointError, fit_problems
+from core.files import atomic_write
+from core.safe_text import terminal_safe
 from core.device import autocast
 from core.train.distributed import current_shard, wrap
 
@@ -115,36 +118,57 @@ def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, 
     meta = {"loop": json.dumps(state), "param_groups": json.dumps(opt_state["param_groups"])}
     if tokenizer is not None:
         meta["tokenizer"] = base64.b64encode(tokenizer).decode("ascii")
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+    atomic_write(path, save(tensors, metadata=meta))
+
+
+def _cannot_resume(path: Path, why: str) -> CheckpointError:
+    return CheckpointError(f"{path} cannot be resumed: {why}. Start the run afresh with --fresh (the resume file "
+                           "is then replaced), or give the flags the run was started with.")
+
+
+def _read_resume(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The metadata and (unless tensors=False) the tensors of a resume file; a truncated or damaged
+    one is said to be."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}, {name: f.get_tensor(name) for name in f.keys()} if tensors else {}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise _cannot_resume(path, f"it is truncated or damaged ({e})") from e
 
 
 def resume_tokenizer(out: Path, run_dir: Path | None = None) -> bytes | None:
     """The tokenizer a resumable run of `out` was started with: a resumed run must
     keep it, since retraining SentencePiece need not give byte-identical ids."""
-    from safetensors import safe_open
-
     path = resume_path(out, run_dir)
     if not path.exists():
         return None
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-    return base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None
+    meta, _ = _read_resume(path, tensors=False)
+    try:
+        return base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None
+    except ValueError as e:
+        raise _cannot_resume(path, f"its tokenizer is damaged ({e})") from e
 
 
 def load_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
-    from safetensors import safe_open
-
-    tensors = load_file(str(path))
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata()
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=False)
+    """Put a resume file's weights and optimizer state into `model` and `opt`; return the loop state. A file
+    of another architecture (the flags changed since) or a damaged one is refused, naming --fresh."""
+    meta, tensors = _read_resume(path)
+    weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items() if k not in getattr(model, "tied_weights", ())}
+    problems = fit_problems(own, {k: tuple(v.shape) for k, v in weights.items()})
+    if problems:
+        raise _cannot_resume(path, "it holds another model than these flags build (" + "; ".join(problems) + ")")
     state: dict = {}
-    for name, val in tensors.items():
-        if name.startswith("optim."):
-            _, idx, key = name.split(".", 2)
-            state.setdefault(int(idx), {})[key] = val
-    opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
-    return json.loads(meta["loop"])
+    try:
+        for name, val in tensors.items():
+            if name.startswith("optim."):
+                _, idx, key = name.split(".", 2)
+                state.setdefault(int(idx), {})[key] = val
+        model.load_state_dict(weights, strict=False)
+        opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+        return json.loads(meta["loop"])
+    except (KeyError, ValueError, RuntimeError) as e:
+        raise _cannot_resume(path, f"its optimizer or loop state does not fit ({e})") from e
 
 
 class Run:
@@ -190,20 +214,20 @@ class Run:
         if self.cfg.snapshots:  # at a best step the snapshot is the file just written: copy it
             snap = snapshot_path(self.out, step, self.run_dir)
             if improved:
-                atomic_write(snap, lambda tmp: shutil.copyfile(self.out, tmp))
+                atomic_write(snap, self.out.read_bytes())
             else:
                 task.save(snap, summary)
         shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
         self.console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
         if sample:
-            self.console.log(f"[dim]sample: {sample!r}[/]")
+            self.console.log(f"[dim]sample: {escape(repr(sample))}[/]")  # a sample may hold "[/]"
         tokenizer = getattr(task, "tokenizer", None)
         save_resume(self.resume_file, model, self.opt, loop, tokenizer.model_bytes if tokenizer is not None else None)
 
     def result(self, metric_name: str = "metric") -> dict:
         loop = self.loop
         self.console.log(f"done: best valid {metric_name} {loop['best']:.4f} at step {loop['best_step']}; "
-                         f"checkpoint {self.out}")
+                         f"checkpoint {escape(terminal_safe(str(self.out)))}")
         return _summary(self.cfg, loop, loop["history"][-1] if loop["history"] else {})
 
 

@@ -9,7 +9,8 @@ the translations are put back in the same lines.
 from __future__ import annotations
 
 import functools
-import unicodedata
+
+from core.safe_text import clean
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,10 +20,11 @@ def _segmenter():
     return pysbd.Segmenter(language="en", clean=False)
 
 
-def clean_line(line: str) -> str:
-    """Tabs become spaces, other control characters go, runs of spaces become one."""
-    flat = "".join(" " if ch == "\t" else ch for ch in line if ch == "\t" or unicodedata.category(ch) != "Cc")
-    return " ".join(flat.split())
+def clean_line(line: str) -> tuple[str, int]:
+    """(the line with control characters, escape sequences and bidi controls gone, tabs and runs of
+    spaces made one space; how many characters were removed)."""
+    flat, removed = clean(line)
+    return " ".join(flat.split()), removed
 
 
 def split_text(text: str) -> tuple[list[list[str]], int]:
@@ -31,8 +33,8 @@ def split_text(text: str) -> tuple[list[list[str]], int]:
     removed = 0
     out = []
     for line in lines:
-        cleaned = clean_line(line)
-        removed += sum(1 for ch in line if ch != "\t" and unicodedata.category(ch) == "Cc")
+        cleaned, dropped = clean_line(line)
+        removed += dropped
         out.append([s.strip() for s in _segmenter().segment(cleaned) if s.strip()] if cleaned else [])
     return out, removed
 

@@ -15,11 +15,22 @@ import numpy as np
 import torch
 
 from core.catalog import by_kind
-from core.checkpoints import CheckpointError, load_model
+from core.checkpoints import load_model
+from core.limits import MAX_BATCH, MAX_BEAM, MAX_DECODE_ROWS, check_int, check_number
 from core.models.translator import Translator
 from core.tokenizer import Tokenizer
 from core.translate.search import LENGTH_PENALTY, beam_search, greedy_decode
 from core.translate.sentences import join_text, split_text
+
+
+LENGTH_PENALTY_RANGE = (0.0, 5.0)  # GNMT uses 0.6-1.0; past a few, only the longest output can win
+
+
+def check_decoding(beam: int, length_penalty: float, batch_size: int) -> None:
+    """Refuse decoding settings the search cannot use, in the words the command line and the app share."""
+    check_int("beam", beam, 1, MAX_BEAM)
+    check_number("length penalty", length_penalty, *LENGTH_PENALTY_RANGE)
+    check_int("batch size", batch_size, 1, MAX_BATCH)
 
 
 @dataclass
@@ -80,9 +91,10 @@ class EnFrTranslator:
 
     def translate_sentences(self, sentences: list[str], beam: int = 4, length_penalty: float = LENGTH_PENALTY,
                             batch_size: int = 64) -> list[SentenceTranslation]:
-        """Translate each sentence as one, in batches of similar lengths (the encoder runs once a batch)."""
-        if beam < 1:
-            raise ValueError(f"beam must be 1 or more, not {beam}")
+        """Translate each sentence as one, in batches of similar lengths (the encoder runs once a batch). A batch
+        holds at most MAX_DECODE_ROWS sentences x beams, so memory stays bounded whatever the flags."""
+        check_decoding(beam, length_penalty, batch_size)
+        batch_size = max(1, min(batch_size, MAX_DECODE_ROWS // beam))
         results = [SentenceTranslation(source=s) for s in sentences]
         work = []
         for i, sentence in enumerate(sentences):
@@ -117,7 +129,4 @@ class EnFrTranslator:
 def load_translator(path: str | Path | None = None, device: str | torch.device | None = None) -> EnFrTranslator:
     """The checkpoint at `path` (default: the shipped en-fr translator)."""
     loaded = load_model(path or by_kind("translator").name, "translator", device)
-    if loaded.checkpoint.tokenizer is None:
-        raise CheckpointError(f"{loaded.path} carries no tokenizer")
-    return EnFrTranslator(loaded.model, Tokenizer(loaded.checkpoint.tokenizer), loaded.device, loaded.path,
-                          loaded.checkpoint.training)
+    return EnFrTranslator(loaded.model, loaded.tokenizer, loaded.device, loaded.path, loaded.checkpoint.training)

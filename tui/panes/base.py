@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core import catalog
+from core.safe_text import terminal_safe
 from tui.paths import shown
 
 
@@ -37,7 +38,8 @@ def not_landed_message(names: list[str]) -> Text:
     text = Text()
     text.append(f"{' and '.join(e.title for e in entries)} {'has' if len(entries) == 1 else 'have'} "
                 "not landed yet.\n\n", "bold")
-    text.append(f"There is no checkpoint at {' or '.join(shown(e.path) for e in entries)}.\nTrain one with:\n\n")
+    places = terminal_safe(" or ".join(shown(e.path) for e in entries))  # $INKHORN_CHECKPOINTS may hold anything
+    text.append(f"There is no checkpoint at {places}.\nTrain one with:\n\n")
     text.append("\n".join(f"    {e.train}" for e in entries), "bold")
     return text
 
@@ -100,9 +102,17 @@ class ModelPane(Vertical):
     def focus_prompt(self) -> None:
         """Give the keys to the pane's main widget (the app calls this when the tab is shown)."""
 
+    def notify(self, message: str | Text, *, title: str = "", severity: str = "information",
+               timeout: float | None = None) -> None:
+        """Every notification of a pane is plain text, made safe (core/safe_text.py): most are built
+        from a prompt, a path or an error about them, where markup would be read as markup (and a
+        stray `[/]` raise and take the app down)."""
+        super().notify(terminal_safe(str(message)), title=terminal_safe(title), severity=severity,
+                       timeout=timeout, markup=False)
+
     # ----- status -------------------------------------------------------------------------------
     def set_status(self, status: str) -> None:
-        self.status = status
+        self.status = terminal_safe(status)  # it may hold a model's or a file's name
         self.post_message(self.StatusChanged(self))
 
     def model_status(self, label: str, params: int, extra: str = "") -> str:
@@ -131,9 +141,9 @@ class ModelPane(Vertical):
             device = choose_device()
             model = self.build(name, device.device)
         except CheckpointError as e:
-            self.post_message(self.LoadFailed(name, str(e)))
+            self.post_message(self.LoadFailed(name, terminal_safe(str(e))))
         except Exception as e:  # a broken install or file never takes the app down
-            self.post_message(self.LoadFailed(name, f"{type(e).__name__}: {e}"))
+            self.post_message(self.LoadFailed(name, terminal_safe(f"{type(e).__name__}: {e}")))
         else:
             self.post_message(self.ModelLoaded(name, model, device.label))
 

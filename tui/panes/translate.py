@@ -15,12 +15,14 @@ from textual import on, work
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from core.safe_text import terminal_safe
 from tui import keys
 from tui.panes.base import ModelPane, ModelState
 from tui.widgets.attention_view import AttentionView
 from tui.widgets.source_area import SourceArea
 
 BEAM = 4
+MAX_HISTORY = 200  # texts the arrows walk back through; older ones go, so a long session stays small
 HINT = "Type or paste English above and press Enter (Ctrl+J for a new line)."
 
 
@@ -105,6 +107,7 @@ class TranslatePane(ModelPane):
             return
         if not self.history or self.history[-1] != sentence:
             self.history.append(sentence)
+            del self.history[:-MAX_HISTORY]
         self.history_pos = len(self.history)
         if self.state is ModelState.LOADING:
             self.pending = sentence
@@ -143,19 +146,19 @@ class TranslatePane(ModelPane):
             return
         self.warned = sentence
         message = f"{warning[:1].upper()}{warning[1:]}. Press Enter again to translate it anyway."
-        self.query_one("#translation", Static).update(Text(message, style="bold yellow"))
+        self.query_one("#translation", Static).update(Text(terminal_safe(message), style="bold yellow"))
         self.set_status(self._model_status("not English?"))
-        self.notify(Text(message), title="input", severity="warning")
+        self.notify(message, title="input", severity="warning")
 
     def _translated(self, request: int, result, seconds: float) -> None:
         if request != self.request:
             return
         self.result = result
-        self.query_one("#translation", Static).update(Text(result.text or "(nothing)"))
+        self.query_one("#translation", Static).update(Text(terminal_safe(result.text) or "(nothing)"))
         self.query_one(AttentionView).show(result)
         self.set_status(self._model_status(f"{seconds:.2f} s"))
         for note in result.notes:
-            self.notify(Text(note), title="input")
+            self.notify(note, title="input")
 
     def _translation_failed(self, request: int, message: str) -> None:
         if request == self.request:

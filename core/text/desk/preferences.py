@@ -76,28 +76,17 @@ class Preferences:
                 "theme": self.theme, "stop": self.stop, "banned": self.banned}
 
 
-_TYPES = {f.name: f.type for f in fields(SamplerSettings)}
-
-
-def _value_ok(key: str, value) -> bool:
-    if isinstance(value, bool):
-        return False
-    kind = _TYPES[key]
-    if "float" in kind:
-        return isinstance(value, (int, float))
-    return isinstance(value, int) or (value is None and "None" in kind)
+_KEYS = {f.name for f in fields(SamplerSettings)}
 
 
 def _settings(raw: dict, base: SamplerSettings) -> tuple[SamplerSettings, dict[str, str]]:
     """`base` with each valid value of `raw` taken, and what was refused: setting -> why."""
     settings, refused = base, {}
     for key, value in raw.items():
-        if key not in _TYPES:
+        if key not in _KEYS:
             refused[key] = f"unknown setting '{key}' ignored"
             continue
         try:
-            if not _value_ok(key, value):
-                raise ValueError("not a number of the right kind")
             settings = replace(settings, **{key: value}).validate()
         except ValueError as e:
             refused[key] = f"{key} = {value!r} refused ({e})"
@@ -116,7 +105,7 @@ def _parse(data: dict, notes: list[str]) -> Preferences:
     sampler = data.get("sampler", {})
     if isinstance(sampler, dict):
         prefs.sampler, refused = _settings(sampler, prefs.sampler)
-        notes += [f"sampler: {why}" + (f"; using {getattr(prefs.sampler, key)!r}" if key in _TYPES else "")
+        notes += [f"sampler: {why}" + (f"; using {getattr(prefs.sampler, key)!r}" if key in _KEYS else "")
                   for key, why in refused.items()]
     else:
         notes.append("sampler is not a table of settings: using the defaults")

@@ -158,7 +158,7 @@ def broken(folder, tmp_path, how: str):
     ("truncated-weights", "not a readable safetensors file"),
     ("no-tokenizer", "has no tokenizer: it needs tokenizer.json, or vocab.json and merges.txt"),
     ("bad-tokenizer", "cannot read the tokenizer"),
-    ("config-disagrees", "has shape"),
+    ("config-disagrees", "its config implies"),
     ("other-tokenizer", "the tokenizer has 270 tokens, the model 320; they are not one model's"),
 ])
 def test_broken_folders_are_explained(folders, tmp_path, capsys, how, message):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.catalog import output_dir
 from core.text.sampling import SamplerSettings
-from core.text.session import Generation, Session, save_session, to_markdown
+from core.text.session import MAX_GENERATIONS, Generation, Session, save_session, to_markdown
 
 
 def generation(**changes) -> Generation:
@@ -51,3 +51,14 @@ def test_output_dir_honours_the_environment(monkeypatch, tmp_path):
     assert str(output_dir()) == "outputs"
     monkeypatch.setenv("INKHORN_OUTPUT_DIR", str(tmp_path))
     assert output_dir() == tmp_path
+
+
+def test_a_long_session_keeps_the_latest_generations_and_says_so():
+    session = Session()
+    for i in range(MAX_GENERATIONS + 50):
+        session.add(generation(prompt=f"prompt {i}"))
+    assert len(session.generations) == MAX_GENERATIONS and session.dropped == 50
+    assert session.generations[0].prompt == "prompt 50"
+    text = to_markdown(session)
+    assert f"The 50 earliest generations are not kept: a session holds the latest {MAX_GENERATIONS}." in text
+    assert "## 51. hemingway" in text and "## 50. " not in text

@@ -350,3 +350,19 @@ def test_robust_evaluation_scores_every_way_people_type(template_pairs, tiny_tra
     assert result["bleu_as_written"] > 50
     assert abs(result["paragraph_gap"]) < 1e-6  # every paragraph splits back into its sentences
     assert result["unpunctuated_gap"] == pytest.approx(result["bleu_as_written"] - result["bleu_unpunctuated"])
+
+
+def test_sentences_times_beams_decoded_at_once_stay_bounded(tiny_translator, monkeypatch):
+    import core.translate.translator as translator_module
+
+    monkeypatch.setattr(translator_module, "MAX_DECODE_ROWS", 64)  # the real bound, 4096, scaled down
+    rows = []
+    real = translator_module.beam_search
+
+    def counting(model, src, beam, length_penalty):
+        rows.append(src.size(0) * beam)
+        return real(model, src, beam, length_penalty)
+
+    monkeypatch.setattr(translator_module, "beam_search", counting)
+    tiny_translator.translate_sentences(["I see the cat."] * 20, beam=8, batch_size=1024)
+    assert max(rows) == 64 and sum(rows) == 20 * 8
