@@ -13,6 +13,8 @@ from pathlib import Path
 from core import cli_art, cli_text, cli_translate
 
 FAMILIES = (cli_text, cli_translate, cli_art)
+# what each command's CPU threads do (core.device.choose_threads): few rows at a time, or long batches
+WORK = {"train": "batch", "eval": "batch", "average": "batch"}
 
 
 def cmd_info(args) -> int:
@@ -21,11 +23,14 @@ def cmd_info(args) -> int:
     from importlib.metadata import PackageNotFoundError, version
 
     from core.checkpoints import CheckpointError, read_metadata
-    from core.device import choose_device
+    from core.device import choose_device, choose_threads
     from core.paths import checkpoint_dir
 
     dev = choose_device()
     print(f"device     {dev.label} ({dev.reason})")
+    for work, what in (("decode", "decoding, sampling"), ("batch", "training, scoring")):
+        choice = choose_threads(work, args.threads)
+        print(f"threads    {choice.threads} for {what}: {choice.reason}")
     versions = [f"python {platform.python_version()}"]
     for pkg in ("inkhorn", "torch", "textual", "sentencepiece", "safetensors"):
         try:
@@ -81,7 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
     avg.add_argument("--force", action="store_true", help="replace --out if it exists")
     for family in FAMILIES:
         family.register(sub, groups["train"], groups["eval"], groups["bench"])
+    for command in leaf_parsers(parser):
+        command.add_argument("--threads", type=int,
+                             help="CPU threads (default: $INKHORN_THREADS, else chosen for the work and the "
+                                  "machine's load: see `inkhorn info`)")
     return parser
+
+
+def leaf_parsers(parser: argparse.ArgumentParser):
+    """The parsers that run a command: those without subcommands of their own."""
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subcommands:
+        yield parser
+    for action in subcommands:
+        for child in dict.fromkeys(action.choices.values()):  # aliases map to one parser
+            yield from leaf_parsers(child)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,8 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from core.checkpoints import CheckpointError
+    from core.device import set_threads
 
     try:
+        if args.command != "info":
+            set_threads(WORK.get(args.command, "decode"), args.threads)
         return args.func(args)
     except (CheckpointError, FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -79,6 +79,9 @@ def register(sub, train, evaluate, bench) -> None:
     g = bench.add_parser("gpt", help="decode tokens/s at batch 1, with and without the KV cache")
     g.add_argument("--checkpoint", default="hemingway")
     g.add_argument("--tokens", type=int, nargs="+", default=[200], help="tokens generated per run")
+    g.add_argument("--against", choices=["transformers"],
+                   help="compare sampling speed with Hugging Face generate() at the same shape, on 1 and 2 threads "
+                        "(needs transformers, a dev dependency)")
     r = bench.add_parser("lstm", help="stateful streaming against re-feeding the window, tokens/s at batch 1")
     r.add_argument("--checkpoint", default="anna")
     r.add_argument("--tokens", type=int, nargs="+", default=[200, 1000], help="tokens generated per run")
@@ -217,8 +220,43 @@ def cmd_bench(args) -> int:
     from core.bench import decode_speed
     from core.lm import load_language_model
 
+    if args.against:
+        return bench_against(args)
     lm = load_language_model(args.checkpoint, args.device)
     result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
               "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
+    print_result(result, args.json)
+    return 0
+
+
+def bench_against(args) -> int:
+    """`bench gpt --against transformers`, with progress on stderr; skipped, with a message, without transformers."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.bench import against_transformers, transformers_twins
+    from core.checkpoints import CheckpointError
+    from core.lm import load_language_model
+
+    lm = load_language_model(args.checkpoint, args.device)
+    if lm.kind != "gpt":
+        raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model: --against compares the GPT")
+    try:
+        twins = transformers_twins(lm)
+    except ImportError:
+        reason = "transformers is not installed (pip install transformers, or the dev extras: pip install -e '.[dev]')"
+        print(f"skipped: {reason}", file=sys.stderr)
+        if args.json:
+            print_result({"skipped": reason}, True)
+        return 0
+    thread_counts, rounds = (1, 2), 5
+    with Progress(TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=len(thread_counts) * (rounds + 1) * (len(twins) + 1))
+
+        def advance(description: str) -> None:
+            bar.update(task, description=description, advance=0 if bar.tasks[0].description == "" else 1)
+
+        result = against_transformers(lm, twins, thread_counts, rounds, args.tokens[0], progress=advance)
     print_result(result, args.json)
     return 0

@@ -1,4 +1,4 @@
-"""Pick the compute device and say why."""
+"""Pick the compute device, the CPU thread count and the weight layout, and say why."""
 from __future__ import annotations
 
 import os
@@ -38,3 +38,65 @@ def choose_device(requested: str | None = None) -> DeviceChoice:
 def autocast(device: torch.device, enabled: bool = True):
     """bf16 autocast where it pays: CUDA, and CPUs (bf16 matmuls run on AVX-512/AMX)."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and device.type in ("cuda", "cpu"))
+
+
+def decoding_layout(model: torch.nn.Module) -> torch.nn.Module:
+    """Store every linear layer's weight column-major (same shape, same values). Decoding multiplies
+    one row of activations per token, and on the CPU MKL does that about a third faster with the
+    (in, out) matrix contiguous than with nn.Linear's (out, in) (measured on the GPT's 25 matrices:
+    2.6 ms against 4.1 ms a token); long batches (training, scoring a text) are faster the usual way."""
+    for module in model.modules():
+        if isinstance(module, torch.nn.Linear):
+            module.weight.data = module.weight.data.t().contiguous().t()
+    return model
+
+
+@dataclass
+class ThreadChoice:
+    threads: int
+    reason: str
+
+
+def machine_load() -> tuple[int, float]:
+    """(cores this process may run on, 1-minute load average: runnable processes, other people's too)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores, os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
+def choose_threads(work: str, requested: int | None = None, cores: int | None = None,
+                   load: float | None = None) -> ThreadChoice:
+    """CPU threads for `work`: "decode" (one row or a few at a time: generating text, translating a
+    line, sampling a few pictures) or "batch" (training, scoring a whole text). `requested` (--threads)
+    or $INKHORN_THREADS wins. Decoding takes one thread: its operations are too small to share, and a
+    second thread that has to wait for a busy core stalls every one of them (the Hemingway GPT measured
+    124 tokens/s on one thread and 18 on two, with other work running on the 2-core machine; 94 and 82
+    on the quiet machine). Batch work takes the cores the load average leaves free, at least one."""
+    if requested is None and os.environ.get("INKHORN_THREADS"):
+        try:
+            requested = int(os.environ["INKHORN_THREADS"])
+        except ValueError:
+            raise ValueError(f"INKHORN_THREADS must be a whole number, not {os.environ['INKHORN_THREADS']!r}") from None
+        source = "$INKHORN_THREADS"
+    else:
+        source = "--threads"
+    if requested is not None:
+        if requested < 1:
+            raise ValueError(f"threads must be 1 or more, not {requested}")
+        return ThreadChoice(requested, f"{requested} as asked ({source})")
+    found_cores, found_load = machine_load()
+    cores = found_cores if cores is None else cores
+    load = found_load if load is None else load
+    busy = min(cores, int(load + 0.5))
+    seen = f"{cores} core{'s' if cores != 1 else ''}, load {load:.1f}"
+    if work == "decode":
+        return ThreadChoice(1, f"decoding runs fastest on one thread ({seen})")
+    free = max(1, cores - busy)
+    return ThreadChoice(free, f"{seen}: {free} free" if free < cores else f"{seen}: all free")
+
+
+def set_threads(work: str, requested: int | None = None) -> ThreadChoice:
+    """Choose the thread count and set it. torch's setting is process-wide: a command sets it once,
+    at its start (threads started later take it up)."""
+    choice = choose_threads(work, requested)
+    torch.set_num_threads(choice.threads)
+    return choice

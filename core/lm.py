@@ -9,7 +9,7 @@ from typing import Iterator
 import torch
 
 from core.checkpoints import CheckpointError, load_checkpoint, load_weights
-from core.device import choose_device
+from core.device import choose_device, decoding_layout
 from core.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
 from core.paths import TEXT_MODELS, checkpoint_dir
 from core.sampling import SamplerSettings
@@ -90,5 +90,7 @@ def load_language_model(name_or_path: str, device: str | torch.device | None = N
         raise CheckpointError(f"{path} has a config this version cannot build ({e})") from e
     load_weights(model, ckpt.tensors, path)
     model.to(dev).eval()
+    if dev.type == "cpu":
+        decoding_layout(model)
     name = name_or_path if name_or_path in TEXT_MODELS else path.stem
     return LanguageModel(name, ckpt.kind, model, Tokenizer(ckpt.tokenizer), dev, path, ckpt.training)

@@ -37,23 +37,23 @@ async def generate(pilot, pane, prompt: str = "The sun") -> None:
 
 
 class Gate:
-    """Spies on core.sampling.filtered_probs: records settings.temperature per call, holds call `hold_at`."""
+    """Spies on core.sampling.filtered_top: records settings.temperature per call, holds call `hold_at`."""
 
     def __init__(self, monkeypatch, hold_at: int):
         self.hold_at = hold_at
         self.temperatures: list[float] = []
         self.reached = threading.Event()
         self.release = threading.Event()
-        real = core.sampling.filtered_probs
+        real = core.sampling.filtered_top
 
-        def spy(logits, settings, history=None):
+        def spy(logits, settings, history=None, top_k=None):
             if len(self.temperatures) == self.hold_at:
                 self.reached.set()
                 self.release.wait(10)
             self.temperatures.append(settings.temperature)
-            return real(logits, settings, history)
+            return real(logits, settings, history, top_k)
 
-        monkeypatch.setattr(core.sampling, "filtered_probs", spy)
+        monkeypatch.setattr(core.sampling, "filtered_top", spy)
 
 
 def test_importing_the_app_does_not_import_torch():

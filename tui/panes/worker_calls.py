@@ -1,7 +1,8 @@
 """What the panes share about thread workers: handing results to the UI thread, and loading a model.
 
 A model loads in a thread worker (torch is imported there only, so the app
-paints at once); the worker reports back on the UI thread either the loaded
+paints at once, and the CPU thread count is set there, before any model
+runs); the worker reports back on the UI thread either the loaded
 model and the device's label, or a message that says why it could not load.
 """
 from __future__ import annotations
@@ -23,9 +24,10 @@ class WorkerCalls:
         """Call from a thread worker: make(device) builds the model; then loaded(*args, model, device label)
         or failed(*args, message) runs on the UI thread. A broken install or file never takes the app down."""
         from core.checkpoints import CheckpointError
-        from core.device import choose_device
+        from core.device import choose_device, set_threads
 
         try:
+            set_threads("decode")  # $INKHORN_THREADS, else one thread: the app decodes a row at a time
             device = choose_device()
             model = make(device.device)
         except CheckpointError as e:
