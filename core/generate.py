@@ -195,8 +195,8 @@ def _rows(decoder: Decoder, tokenizer: Tokenizer, ids: list[int], settings: Samp
             stats.cancelled = True
             break
         recent = None
-        if settings.repetition_penalty != 1.0:
-            recent = [torch.tensor(histories[row][-context:], dtype=torch.long) for row in alive]
+        if settings.repetition_penalty != 1.0:  # every row holds as many tokens: one (rows, L) tensor
+            recent = torch.tensor([histories[row][-context:] for row in alive]).to(logits.device, non_blocking=True)
         drawn = draw([pickers[row] for row in alive], logits, recent)
         made += 1
         last = made >= settings.max_new_tokens

@@ -62,26 +62,24 @@ class Filtered:
     tied: torch.Tensor | None = None
 
 
-def penalised(logits: torch.Tensor, settings: SamplerSettings, history: list | None = None) -> torch.Tensor:
-    """Float logits (rows, V), each row's `history` (1-D id tensors) lowered by the repetition penalty."""
+def penalised(logits: torch.Tensor, settings: SamplerSettings, history: torch.Tensor | None = None) -> torch.Tensor:
+    """Float logits (rows, V), the tokens in each row of `history` (rows, L) lowered by the repetition
+    penalty (through a mask of the vocabulary: no sync with a GPU, however many tokens repeat)."""
     import torch
 
     logits = logits.detach().float().reshape(-1, logits.size(-1))
     if settings.repetition_penalty != 1.0 and history is not None:
-        logits = logits.clone()
-        for row, seen in enumerate(history):
-            if seen is not None and seen.numel():
-                seen = torch.unique(seen.flatten().to(logits.device))
-                vals = logits[row, seen]
-                logits[row, seen] = torch.where(vals > 0, vals / settings.repetition_penalty,
-                                                vals * settings.repetition_penalty)
+        seen = torch.zeros_like(logits, dtype=torch.bool)
+        seen.scatter_(1, history.reshape(logits.size(0), -1).to(logits.device), True)
+        lowered = torch.where(logits > 0, logits / settings.repetition_penalty, logits * settings.repetition_penalty)
+        logits = torch.where(seen, lowered, logits)
     return logits
 
 
-def filtered_top(logits: torch.Tensor, settings: SamplerSettings, history: list | None = None,
+def filtered_top(logits: torch.Tensor, settings: SamplerSettings, history: torch.Tensor | None = None,
                  top_k: int | None = None) -> Filtered:
     """The distribution the next token is drawn from, for logits (rows, V) or (V,). In order:
-    repetition penalty over each row's `history`, temperature (0: the argmax alone), top-k (`top_k`
+    repetition penalty over each row of `history` (rows, L), temperature (0: the argmax alone), top-k (`top_k`
     overrides the settings'), top-p, min-p, renormalised."""
     import torch
 
@@ -108,7 +106,7 @@ def filtered_top(logits: torch.Tensor, settings: SamplerSettings, history: list 
     return Filtered(probs / probs.sum(-1, keepdim=True), ids, tied)
 
 
-def _widened(logits: torch.Tensor, settings: SamplerSettings, history: list | None) -> Filtered:
+def _widened(logits: torch.Tensor, settings: SamplerSettings, history: torch.Tensor | None) -> Filtered:
     """One row's distribution with every token tied with the k-th in its slice (rare: one sync more)."""
     scaled = penalised(logits, settings, history) / settings.temperature
     kth = scaled.topk(settings.top_k, dim=-1).values[:, -1:]
@@ -147,7 +145,7 @@ class Picker:
         return self.generator
 
     def __call__(self, logits: torch.Tensor, history: torch.Tensor | None = None) -> Draw:
-        return draw([self], logits.reshape(1, -1), None if history is None else [history])
+        return draw([self], logits.reshape(1, -1), None if history is None else history.reshape(1, -1))
 
 
 def _pick(pickers: list[Picker], probs: torch.Tensor, greedy: bool) -> torch.Tensor:
@@ -165,7 +163,7 @@ def _pick(pickers: list[Picker], probs: torch.Tensor, greedy: bool) -> torch.Ten
     return torch.searchsorted(cdf, (u[:, None] * cdf[:, -1:]), right=True)
 
 
-def draw(pickers: list[Picker], logits: torch.Tensor, history: list | None = None) -> Draw:
+def draw(pickers: list[Picker], logits: torch.Tensor, history: torch.Tensor | None = None) -> Draw:
     """The next token of every row of logits (rows, V), row i drawn by pickers[i] (all share one settings
     object). The host reads one small tensor per call: the tokens, their probabilities, the ties."""
     import torch
@@ -181,7 +179,7 @@ def draw(pickers: list[Picker], logits: torch.Tensor, history: list | None = Non
     heads = [(top.probs[row], top.ids[row]) for row in range(rows)]
     for row in range(rows):
         if top.tied is not None and host[2 * rows + row]:
-            wide = _widened(logits[row], settings, None if history is None else [history[row]])
+            wide = _widened(logits[row], settings, None if history is None else history[row])
             pick = _pick([pickers[row]], wide.probs, False)
             ids[row], probs[row] = int(wide.ids[0, pick]), float(wide.probs[0, pick])
             heads[row] = (wide.probs[0], wide.ids[0])

@@ -105,3 +105,58 @@ def test_train_gpt_from_a_checkpoint(checkpoint_dir, tmp_path):
     assert tuned.tokenizer == base.tokenizer
     assert {k: v for k, v in tuned.config.items() if k != "dropout"} == \
         {k: v for k, v in base.config.items() if k != "dropout"}
+
+
+def test_every_command_takes_threads():
+    from core.cli import build_parser, leaf_parsers
+
+    commands = list(leaf_parsers(build_parser()))
+    assert len(commands) > 15  # generate, translate, info, average, every art / train / eval / bench subcommand
+    for command in commands:
+        assert "--threads" in command._option_string_actions, command.prog
+
+
+def test_threads_come_from_the_flag_the_environment_or_the_policy(checkpoint_dir, monkeypatch, capsys):
+    import torch
+
+    from core.cli import main
+
+    def bench_threads(*flags):
+        assert main(["bench", "gpt", "--tokens", "2", "--json", *flags]) == 0
+        return json.loads(capsys.readouterr().out)["threads"]
+
+    before = torch.get_num_threads()
+    try:
+        assert bench_threads("--threads", "3") == 3
+        monkeypatch.setenv("INKHORN_THREADS", "2")
+        assert bench_threads() == 2
+        monkeypatch.delenv("INKHORN_THREADS")
+        assert bench_threads() == 1  # decoding: one thread, whatever torch's default
+    finally:
+        torch.set_num_threads(before)
+    info = run(["info"], checkpoint_dir).stdout
+    assert "threads    1 for decoding" in info and "load" in info
+
+
+def test_bench_against_transformers(checkpoint_dir):
+    r = run(["bench", "gpt", "--against", "transformers", "--tokens", "6", "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert [row["threads"] for row in result["runs"]] == [1, 2] and result["rounds"] == 5
+    for row in result["runs"]:
+        assert row["inkhorn_tokens_per_s"] > 0 and row["llama_tokens_per_s"] > 0 and row["gpt2_tokens_per_s"] > 0
+        assert row["inkhorn_vs_llama"] == pytest.approx(row["inkhorn_tokens_per_s"] / row["llama_tokens_per_s"],
+                                                        rel=0.02)
+        assert row["tokens_per_run"] == "inkhorn 6 / llama 6 / gpt2 6"
+
+
+def test_bench_against_transformers_without_it_says_so(checkpoint_dir, tmp_path):
+    blocked = tmp_path / "blocked" / "transformers"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError(\"No module named 'transformers'\")\n")
+    env = {**os.environ, "INKHORN_CHECKPOINTS": str(checkpoint_dir), "INKHORN_DEVICE": "cpu",
+           "PYTHONPATH": os.pathsep.join([str(blocked.parent), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, "-m", "core.cli", "bench", "gpt", "--against", "transformers", "--json"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert "transformers is not installed" in r.stderr and "skipped" in json.loads(r.stdout)

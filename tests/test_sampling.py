@@ -77,7 +77,7 @@ def test_ties_with_the_kth_token_are_kept(values, k, temperature):
 def test_rows_are_filtered_like_single_rows():
     s = SamplerSettings(temperature=0.9, top_k=7, top_p=0.9, repetition_penalty=1.2)
     rows = torch.stack([logits(i) for i in range(4)])
-    history = [torch.tensor([i, i + 1]) for i in range(4)]
+    history = torch.tensor([[i, i + 1] for i in range(4)])
     drawn = draw([Picker(s, seed=i) for i in range(4)], rows, history)
     for i in range(4):
         alone = Picker(s, seed=i)(rows[i], history[i])

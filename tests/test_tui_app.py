@@ -63,6 +63,25 @@ def test_importing_the_app_does_not_import_torch():
 
 
 @run_async
+async def test_the_app_takes_its_cpu_threads_from_inkhorn_threads(checkpoint_dir, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("INKHORN_THREADS", "2")
+    before = torch.get_num_threads()
+    try:
+        app = InkhornApp()
+        async with app.run_test(size=SIZE) as pilot:
+            await ready_pane(pilot)
+            seen = {}
+            probe = threading.Thread(target=lambda: seen.update(threads=torch.get_num_threads()))
+            probe.start()
+            probe.join()
+            assert seen["threads"] == 2  # the threads that generate start after the model loads
+    finally:
+        torch.set_num_threads(before)
+
+
+@run_async
 async def test_prompt_streams_text_and_reports_speed(checkpoint_dir):
     app = InkhornApp()
     async with app.run_test(size=SIZE) as pilot:
