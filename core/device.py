@@ -41,13 +41,16 @@ def autocast(device: torch.device, enabled: bool = True):
 
 
 def decoding_layout(model: torch.nn.Module) -> torch.nn.Module:
-    """Store every linear layer's weight column-major (same shape, same values). Decoding multiplies
-    one row of activations per token, and on the CPU MKL does that about a third faster with the
-    (in, out) matrix contiguous than with nn.Linear's (out, in) (measured on the GPT's 25 matrices:
-    2.6 ms against 4.1 ms a token); long batches (training, scoring a text) are faster the usual way."""
+    """Store the weight matrices of linear and recurrent layers column-major (same shapes, same values).
+    Decoding multiplies one row of activations per token, and on the CPU MKL does that with the
+    (in, out) matrix contiguous about a third faster than with torch's (out, in): 2.4 ms against 3.7 ms
+    of CPU time for the Hemingway GPT's 25 matrices. Long batches (training, scoring a text) are faster
+    the usual way, and from four rows on (the translator's beams) the two are level."""
     for module in model.modules():
-        if isinstance(module, torch.nn.Linear):
-            module.weight.data = module.weight.data.t().contiguous().t()
+        if isinstance(module, (torch.nn.Linear, torch.nn.RNNBase)):
+            for weight in module.parameters(recurse=False):
+                if weight.dim() == 2:
+                    weight.data = weight.data.t().contiguous().t()
     return model
 
 

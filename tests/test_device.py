@@ -59,3 +59,17 @@ def test_decoding_layout_keeps_shapes_values_and_ties(tiny_gpt):
     assert weight.shape == tiny_gpt.transformer.h[0].attn.c_attn.weight.shape and weight.t().is_contiguous()
     assert model.lm_head.weight is model.transformer.wte.weight
     assert torch.allclose(model(x)[0], before, atol=1e-5)
+
+
+def test_decoding_layout_keeps_the_recurrent_model_and_its_steps(tiny_lstm):
+    import copy
+
+    model = copy.deepcopy(tiny_lstm)
+    ids = torch.randint(0, model.config.vocab_size, (1, 9))
+    before = model(ids)[0]
+    decoding_layout(model)
+    assert model.rnn.weight_hh_l0.t().is_contiguous() and model.lm_head.weight is model.wte.weight
+    assert torch.allclose(model(ids)[0], before, atol=1e-5)
+    dec = model.decoder(torch.device("cpu"))
+    steps = [dec.prefill(ids[0, :4].tolist())] + [dec.advance(t) for t in ids[0, 4:].tolist()]
+    assert torch.allclose(torch.stack(steps), before[0, 3:], atol=1e-5)

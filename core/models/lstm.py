@@ -59,6 +59,23 @@ class RecurrentLM(nn.Module):
         """The top recurrent layer's output for every position of `idx` (B, T), and the state after it."""
         return self.rnn(self.drop(self.wte(idx)), state)
 
+    def step(self, tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        """features(tokens[:, None], state) for one token per row, tokens (B,): top-layer output (B, H) and
+        the new state. torch's LSTM (GRU) cell goes a layer at a time: for a single step the fused
+        multi-layer kernel costs far more (6.6 ms against 1.0 ms a token for the Anna LSTM on the CPU).
+        Inference only: no dropout between the layers."""
+        lstm = self.config.cell == "lstm"
+        x, hs, cs = F.embedding(tokens, self.wte.weight), [], []
+        for layer, weights in enumerate(self.rnn.all_weights):
+            if lstm:
+                h, c = torch.lstm_cell(x, (state[0][layer], state[1][layer]), *weights)
+                cs.append(c)
+            else:
+                h = torch.gru_cell(x, state[layer], *weights)
+            hs.append(h)
+            x = h
+        return x, (torch.stack(hs), torch.stack(cs)) if lstm else torch.stack(hs)
+
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         return self.lm_head(self.proj(self.drop(features)))
 
@@ -91,7 +108,7 @@ class LSTMDecoder:
         self.device = device
         self.state: State | None = None
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def prefill(self, ids: list[int]) -> torch.Tensor:
         out, self.state = self.model.features(torch.tensor([ids], dtype=torch.long, device=self.device))
         return self.model.logits(out[0, -1])  # the prompt's other positions are never used
@@ -109,10 +126,10 @@ class LSTMDecoder:
         else:
             self.state = self.state.index_select(1, rows)
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def advance_rows(self, tokens: torch.Tensor) -> torch.Tensor:
-        out, self.state = self.model.features(tokens[:, None], self.state)
-        return self.model.logits(out[:, -1])
+        out, self.state = self.model.step(tokens, self.state)
+        return self.model.logits(out)
 
     def advance(self, token: int) -> torch.Tensor:
         return self.advance_rows(torch.tensor([token], device=self.device))[0]
