@@ -1,7 +1,10 @@
 """Speed benchmarks (run by `inkhorn bench`, never as timed tests)."""
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import time
 from typing import Callable
 
@@ -101,7 +104,7 @@ def _generate_run(model: torch.nn.Module, ids: torch.Tensor, new_tokens: int) ->
 
 
 def against_transformers(lm: LanguageModel, twins: dict[str, torch.nn.Module], thread_counts=(1, 2),
-                         rounds: int = 5, new_tokens: int = 200, budget: float = 40.0,
+                         rounds: int = 5, new_tokens: int = 200, budget: float = 30.0,
                          prompt: str = "The sun was setting", progress=None) -> dict:
     """Tokens/s of `lm.stream` against `generate()` of each twin, sampling as the app does, on each
     thread count. Rounds interleave the models in one process, so each meets the same machine load;
@@ -142,3 +145,48 @@ def against_transformers(lm: LanguageModel, twins: dict[str, torch.nn.Module], t
             "rounds": rounds, "seconds_per_run_at_most": round(seconds, 2),
             "note": "rounds interleave the models in one process: each meets the same machine load",
             "runs": results}
+
+
+def spinners() -> list[subprocess.Popen]:
+    """A process spinning on each core this one may use: a machine as busy as it gets."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+
+
+def under_load(lm: LanguageModel, thread_counts: tuple[int, ...], rounds: int = 3, new_tokens: int = 200,
+               budget: float = 40.0, prompt: str = "The sun was setting", progress=None) -> dict:
+    """Tokens/s of `lm.stream` on each thread count with the machine as it is, and with a process
+    spinning on every core; rounds alternate the two, so both meet the same background. A run stops
+    at `new_tokens` or at its share of `budget` seconds."""
+    run = _inkhorn_run(lm, prompt, new_tokens)
+    seconds = budget / (2 * len(thread_counts) * (rounds + 1))
+    rates = {(threads, busy): [] for threads in thread_counts for busy in (False, True)}
+    before = torch.get_num_threads()
+    try:
+        for threads in thread_counts:
+            torch.set_num_threads(threads)
+            run(0, seconds)  # warm-up
+        for round_ in range(rounds):
+            for busy in (False, True):
+                spinning = spinners() if busy else []
+                try:
+                    for threads in thread_counts:
+                        if progress:
+                            progress(f"round {round_ + 1} · {threads} thread{'s' if threads > 1 else ''} · "
+                                     f"{'busy' if busy else 'as it is'}")
+                        torch.set_num_threads(threads)
+                        tokens, took = run(round_ + 1, seconds)
+                        rates[threads, busy].append(tokens / took)
+                finally:
+                    for p in spinning:
+                        p.kill()
+                        p.wait()
+    finally:
+        torch.set_num_threads(before)
+    rows = []
+    for threads in thread_counts:
+        quiet, busy = (statistics.median(rates[threads, b]) for b in (False, True))
+        rows.append({"threads": threads, "tokens_per_s": round(quiet, 1), "busy_tokens_per_s": round(busy, 1),
+                     "slowdown": round(quiet / busy, 2)})
+    return {"model": lm.name, "new_tokens": new_tokens, "rounds": rounds, "seconds_per_run_at_most": round(seconds, 2),
+            "note": "busy: a process spinning on every core; rounds alternate quiet and busy", "runs": rows}

@@ -82,6 +82,9 @@ def register(sub, train, evaluate, bench) -> None:
     g.add_argument("--against", choices=["transformers"],
                    help="compare sampling speed with Hugging Face generate() at the same shape, on 1 and 2 threads "
                         "(needs transformers, a dev dependency)")
+    g.add_argument("--under-load", action="store_true",
+                   help="sampling speed with the machine as it is and with a process spinning on every core, on the "
+                        "default thread count and on two")
     r = bench.add_parser("lstm", help="stateful streaming against re-feeding the window, tokens/s at batch 1")
     r.add_argument("--checkpoint", default="anna")
     r.add_argument("--tokens", type=int, nargs="+", default=[200, 1000], help="tokens generated per run")
@@ -220,8 +223,8 @@ def cmd_bench(args) -> int:
     from core.bench import decode_speed
     from core.lm import load_language_model
 
-    if args.against:
-        return bench_against(args)
+    if args.against or args.under_load:
+        return bench_sampling(args)
     lm = load_language_model(args.checkpoint, args.device)
     result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
               "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
@@ -229,34 +232,45 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def bench_against(args) -> int:
-    """`bench gpt --against transformers`, with progress on stderr; skipped, with a message, without transformers."""
+def bench_sampling(args) -> int:
+    """`bench gpt --against transformers` or `--under-load`, with progress on stderr. Without transformers
+    the comparison is skipped, with a message."""
+    import torch
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from core.bench import against_transformers, transformers_twins
+    from core.bench import against_transformers, transformers_twins, under_load
     from core.checkpoints import CheckpointError
     from core.lm import load_language_model
 
+    default_threads = torch.get_num_threads()  # the command's own choice (core.device.choose_threads)
     lm = load_language_model(args.checkpoint, args.device)
     if lm.kind != "gpt":
-        raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model: --against compares the GPT")
-    try:
-        twins = transformers_twins(lm)
-    except ImportError:
-        reason = "transformers is not installed (pip install transformers, or the dev extras: pip install -e '.[dev]')"
-        print(f"skipped: {reason}", file=sys.stderr)
-        if args.json:
-            print_result({"skipped": reason}, True)
-        return 0
-    thread_counts, rounds = (1, 2), 5
-    with Progress(TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn(),
+        raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model: this benchmark is for the GPT")
+    if args.against:
+        try:
+            twins = transformers_twins(lm)
+        except ImportError:
+            reason = "transformers is not installed (pip install transformers, or the dev extras: pip install -e '.[dev]')"
+            print(f"skipped: {reason}", file=sys.stderr)
+            if args.json:
+                print_result({"skipped": reason}, True)
+            return 0
+        rounds, threads = 5, (1, 2)
+        runs = len(threads) * (rounds + 1) * (len(twins) + 1)
+    else:
+        rounds, threads = 3, tuple(dict.fromkeys((default_threads, 2)))
+        runs = len(threads) * (1 + 2 * rounds)
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=len(thread_counts) * (rounds + 1) * (len(twins) + 1))
+        task = bar.add_task("", total=runs)
 
         def advance(description: str) -> None:
             bar.update(task, description=description, advance=0 if bar.tasks[0].description == "" else 1)
 
-        result = against_transformers(lm, twins, thread_counts, rounds, args.tokens[0], progress=advance)
+        if args.against:
+            result = against_transformers(lm, twins, threads, rounds, args.tokens[0], progress=advance)
+        else:
+            result = under_load(lm, threads, rounds, args.tokens[0], progress=advance)
     print_result(result, args.json)
     return 0

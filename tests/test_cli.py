@@ -160,3 +160,13 @@ def test_bench_against_transformers_without_it_says_so(checkpoint_dir, tmp_path)
                        capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0 and "Traceback" not in r.stderr
     assert "transformers is not installed" in r.stderr and "skipped" in json.loads(r.stdout)
+
+
+def test_bench_under_load(checkpoint_dir):
+    r = run(["bench", "gpt", "--under-load", "--tokens", "6", "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert [row["threads"] for row in result["runs"]] == [1, 2]  # the default for decoding, and two
+    for row in result["runs"]:
+        assert row["tokens_per_s"] > 0 and row["busy_tokens_per_s"] > 0
+        assert row["slowdown"] == pytest.approx(row["tokens_per_s"] / row["busy_tokens_per_s"], rel=0.02)
