@@ -251,7 +251,8 @@ def bench_sampling(args) -> int:
         try:
             twins = transformers_twins(lm)
         except ImportError:
-            reason = "transformers is not installed (pip install transformers, or the dev extras: pip install -e '.[dev]')"
+            reason = ("transformers is not installed (pip install transformers, or the dev extras: "
+                      "pip install -e '.[dev]')")
             print(f"skipped: {reason}", file=sys.stderr)
             if args.json:
                 print_result({"skipped": reason}, True)

@@ -26,6 +26,7 @@ from typing import Iterator, Protocol, Sequence
 import torch
 import torch.nn.functional as F
 
+from core.models.gpt import OneTokenStep
 from core.sampling import Picker, SamplerSettings, draw
 from core.tokenizer import Tokenizer
 
@@ -90,6 +91,7 @@ class GPTDecoder:
         self.context = model.config.block_size - len(self.prefix)
         text_vocab = model.config.vocab_size - len(getattr(model.config, "sources", ()))
         self.head = model.lm_head.weight[:text_vocab]
+        self.step = OneTokenStep(model)
         self.cache = model.new_cache()
         self.tokens = torch.zeros(1, model.config.block_size, dtype=torch.long, device=device)  # what the cache holds
 
@@ -125,7 +127,7 @@ class GPTDecoder:
             self.tokens[:, start:start + keep] = window
             return self._read(start + keep)
         self.tokens[:, n] = tokens
-        return F.linear(self.model.step(tokens, self.cache), self.head)
+        return F.linear(self.step(tokens, self.cache), self.head)
 
     def advance(self, token: int) -> torch.Tensor:
         return self.advance_rows(torch.tensor([token], device=self.device))[0]

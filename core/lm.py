@@ -4,13 +4,13 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
 from core.checkpoints import CheckpointError, load_checkpoint, load_weights
 from core.device import choose_device, decoding_layout
-from core.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
+from core.generate import Decoder, GenerationStats, GPTDecoder, Step, stream, stream_siblings
 from core.paths import TEXT_MODELS, checkpoint_dir
 from core.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
@@ -62,6 +62,13 @@ class LanguageModel:
     def stream(self, prompt: str, settings: SamplerSettings, cancel: threading.Event | None = None,
                stats: GenerationStats | None = None) -> Iterator[Step]:
         return stream(self.decoder(), self.tokenizer, prompt, settings, cancel, stats, context=self.context)
+
+    def siblings(self, prompt: str, settings: SamplerSettings, seeds: Sequence[int],
+                 cancel: threading.Event | None = None, stats: GenerationStats | None = None,
+                 stop: Sequence[str] = ()) -> Iterator[tuple[int, Step]]:
+        """len(seeds) continuations of `prompt` decoded together, as (row, Step): see generate.stream_siblings."""
+        return stream_siblings(self.decoder(), self.tokenizer, prompt, settings, seeds, cancel, stats,
+                               context=self.context, stop=stop)
 
 
 def build_model(kind: str, config: dict) -> torch.nn.Module:

@@ -67,7 +67,7 @@ def penalised(logits: torch.Tensor, settings: SamplerSettings, history: torch.Te
     penalty (through a mask of the vocabulary: no sync with a GPU, however many tokens repeat)."""
     import torch
 
-    logits = logits.detach().float().reshape(-1, logits.size(-1))
+    logits = logits.reshape(-1, logits.size(-1)).float()
     if settings.repetition_penalty != 1.0 and history is not None:
         seen = torch.zeros_like(logits, dtype=torch.bool)
         seen.scatter_(1, history.reshape(logits.size(0), -1).to(logits.device), True)
@@ -78,8 +78,8 @@ def penalised(logits: torch.Tensor, settings: SamplerSettings, history: torch.Te
 
 def filtered_top(logits: torch.Tensor, settings: SamplerSettings, history: torch.Tensor | None = None,
                  top_k: int | None = None) -> Filtered:
-    """The distribution the next token is drawn from, for logits (rows, V) or (V,). In order:
-    repetition penalty over each row of `history` (rows, L), temperature (0: the argmax alone), top-k (`top_k`
+    """The distribution the next token is drawn from, for logits (rows, V) or (V,). In order: repetition
+    penalty over each row of `history` (rows, L), temperature (0: the argmax alone), top-k (`top_k`
     overrides the settings'), top-p, min-p, renormalised."""
     import torch
 
@@ -87,16 +87,17 @@ def filtered_top(logits: torch.Tensor, settings: SamplerSettings, history: torch
     if settings.temperature == 0:
         ids = logits.argmax(-1, keepdim=True)
         return Filtered(torch.ones(ids.shape, device=logits.device), ids)
-    logits = logits / settings.temperature
     vocab = logits.size(1)
     k = settings.top_k if top_k is None else top_k
     tied = None
-    if 0 < k < vocab:
+    if 0 < k < vocab:  # dividing by the temperature keeps the order: only the slice needs it
         vals, ids = logits.topk(k + 1, dim=-1)
+        vals = vals / settings.temperature
         tied = vals[:, k] == vals[:, k - 1]
         vals, ids = vals[:, :k], ids[:, :k]
     else:
         vals, ids = logits.sort(dim=-1, descending=True)
+        vals = vals / settings.temperature
     probs = vals.softmax(-1)
     if settings.top_p < 1.0:
         before = probs.cumsum(-1) - probs  # mass ranked strictly above each token

@@ -265,3 +265,15 @@ def test_sibling_rows_stop_on_their_own_and_all_on_cancel(tiny_gpt, tiny_tokeniz
         if seen == 4:
             cancel.set()
     assert seen == 4
+
+
+def test_a_loaded_model_streams_siblings(checkpoint_dir):
+    from core.lm import load_language_model
+
+    lm = load_language_model("hemingway")
+    s = settings(temperature=0, max_new_tokens=8)
+    alone = [step.token for step in lm.stream("The sun", s)]
+    rows = {}
+    for row, step in lm.siblings("The sun", s, seeds=[1, 2]):
+        rows.setdefault(row, []).append(step.token)
+    assert rows == {0: alone, 1: alone}

@@ -166,14 +166,15 @@ class MLP(nn.Module):
         self.approximate = config.gelu
         self.dropout = config.dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = linear(x, self.c_fc)
+    def activate(self, h: torch.Tensor) -> torch.Tensor:
+        """What lies between the two matrices."""
         if self.swiglu:
             gate, up = h.chunk(2, dim=-1)
-            h = F.silu(gate) * up
-        else:
-            h = F.gelu(h, approximate=self.approximate)
-        return dropout(linear(h, self.c_proj), self.dropout, self.training)
+            return F.silu(gate) * up
+        return F.gelu(h, approximate=self.approximate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return dropout(linear(self.activate(linear(x, self.c_fc)), self.c_proj), self.dropout, self.training)
 
 
 class Block(nn.Module):
@@ -258,29 +259,6 @@ class GPT(nn.Module):
             cache.length += T
         return layer_norm(x, self.transformer.ln_f)
 
-    def step(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """hidden_states(tokens[:, None], cache)[:, 0] for one new token per row, tokens (B,), written for
-        decoding speed: at batch 1 this model spends more time on Python and small tensor operations
-        than on arithmetic, so rows stay (B, C), the heads are split by one view and no causal mask is
-        needed (tests/test_gpt.py holds it to the general pass)."""
-        pos, (B,), H = len(cache), tokens.shape, self.config.n_head
-        if pos >= self.config.block_size:
-            raise ValueError(f"sequence of {pos + 1} tokens exceeds the context of {self.config.block_size}")
-        x = F.embedding(tokens, self.transformer.wte.weight)
-        if self.config.position == "learned":
-            x = x + self.transformer.wpe.weight[pos]
-        for layer, block in enumerate(self.transformer.h):
-            qkv = linear(layer_norm(x, block.ln_1), block.attn.c_attn).view(B, 3, H, 1, -1)  # 3 x (B, H, 1, D)
-            if self.config.position == "rope":
-                (q, k), v = rotate(qkv[:, :2], self.rope_cos[pos], self.rope_sin[pos]).unbind(1), qkv[:, 2]
-            else:
-                q, k, v = qkv.unbind(1)
-            k, v = cache.update(layer, k, v)
-            x = x + linear(F.scaled_dot_product_attention(q, k, v).view(B, -1), block.attn.c_proj)
-            x = x + block.mlp.forward(layer_norm(x, block.ln_2))
-        cache.length += 1
-        return layer_norm(x, self.transformer.ln_f)
-
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
                 cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Logits for every position of `idx` (B, T); with `cache`, `idx` continues it."""
@@ -289,3 +267,44 @@ class GPT(nn.Module):
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=-1)
         return logits, loss
+
+
+class OneTokenStep:
+    """GPT.hidden_states(tokens[:, None], cache)[:, 0] for one new token per row, tokens (B,), written
+    for decoding speed. At batch 1 this model spends more time in Python than in arithmetic, so the
+    step holds the model's tensors in plain tuples (a module attribute costs a lookup through
+    nn.Module, some 130 of them a token: a tenth of the step), keeps rows (B, C), splits the heads
+    with one view and needs no causal mask. It holds the model's own parameters, so weights loaded or
+    trained in place show through; make a new one after moving the model (its buffers move)."""
+
+    def __init__(self, model: GPT):
+        c = model.config
+        self.block_size, self.n_head = c.block_size, c.n_head
+        self.wte = model.transformer.wte.weight
+        self.wpe = model.transformer.wpe.weight if c.position == "learned" else None
+        self.rope = (model.rope_cos, model.rope_sin) if c.position == "rope" else None
+        norm = lambda n: (n.normalized_shape, n.weight, n.bias, n.eps)  # noqa: E731
+        self.layers = [(norm(b.ln_1), b.attn.c_attn.weight, b.attn.c_attn.bias, b.attn.c_proj.weight,
+                        b.attn.c_proj.bias, norm(b.ln_2), b.mlp.c_fc.weight, b.mlp.c_fc.bias, b.mlp.activate,
+                        b.mlp.c_proj.weight, b.mlp.c_proj.bias) for b in model.transformer.h]
+        self.ln_f = norm(model.transformer.ln_f)
+
+    def __call__(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        pos, (B,) = len(cache), tokens.shape
+        if pos >= self.block_size:
+            raise ValueError(f"sequence of {pos + 1} tokens exceeds the context of {self.block_size}")
+        x = F.embedding(tokens, self.wte)
+        if self.wpe is not None:
+            x = x + self.wpe[pos]
+        for layer, (ln_1, w_qkv, b_qkv, w_out, b_out, ln_2, w_fc, b_fc, activate, w_proj, b_proj) in \
+                enumerate(self.layers):
+            qkv = F.linear(torch.layer_norm(x, *ln_1), w_qkv, b_qkv).view(B, 3, self.n_head, 1, -1)  # 3 x (B, H, 1, D)
+            if self.rope is not None:
+                (q, k), v = rotate(qkv[:, :2], self.rope[0][pos], self.rope[1][pos]).unbind(1), qkv[:, 2]
+            else:
+                q, k, v = qkv.unbind(1)
+            k, v = cache.update(layer, k, v)
+            x = x + F.linear(F.scaled_dot_product_attention(q, k, v).view(B, -1), w_out, b_out)
+            x = x + F.linear(activate(F.linear(torch.layer_norm(x, *ln_2), w_fc, b_fc)), w_proj, b_proj)
+        cache.length += 1
+        return torch.layer_norm(x, *self.ln_f)
