@@ -93,7 +93,7 @@ class GPTDecoder:
         self.head = model.lm_head.weight[:text_vocab]
         self.step = OneTokenStep(model)
         self.cache = model.new_cache()
-        self.tokens = torch.zeros(1, model.config.block_size, dtype=torch.long, device=device)  # what the cache holds
+        self.tokens: torch.Tensor | None = None  # (rows, block_size): the ids the cache holds, prefix first
 
     def _read(self, n: int) -> torch.Tensor:
         """Read the first n tokens afresh; only the last position's logits (the others are never used)."""

@@ -139,7 +139,7 @@ def test_threads_come_from_the_flag_the_environment_or_the_policy(checkpoint_dir
 
 
 def test_bench_against_transformers(checkpoint_dir):
-    r = run(["bench", "gpt", "--against", "transformers", "--tokens", "6", "--json"], checkpoint_dir)
+    r = run(["bench", "gpt", "--against", "transformers", "--tokens", "3", "--json"], checkpoint_dir)
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert [row["threads"] for row in result["runs"]] == [1, 2] and result["rounds"] == 5
@@ -147,7 +147,7 @@ def test_bench_against_transformers(checkpoint_dir):
         assert row["inkhorn_tokens_per_s"] > 0 and row["llama_tokens_per_s"] > 0 and row["gpt2_tokens_per_s"] > 0
         assert row["inkhorn_vs_llama"] == pytest.approx(row["inkhorn_tokens_per_s"] / row["llama_tokens_per_s"],
                                                         rel=0.02)
-        assert row["tokens_per_run"] == "inkhorn 6 / llama 6 / gpt2 6"
+        assert row["tokens_per_run"] == "inkhorn 3 / llama 3 / gpt2 3"
 
 
 def test_bench_against_transformers_without_it_says_so(checkpoint_dir, tmp_path):
