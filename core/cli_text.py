@@ -92,6 +92,7 @@ def register(sub, train, evaluate, bench) -> None:
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
         q.set_defaults(func=cmd_bench)
+    g.set_defaults(func=cmd_bench_gpt)
 
 
 def cmd_train(args) -> int:
@@ -223,13 +224,15 @@ def cmd_bench(args) -> int:
     from core.bench import decode_speed
     from core.lm import load_language_model
 
-    if args.against or args.under_load:
-        return bench_sampling(args)
     lm = load_language_model(args.checkpoint, args.device)
     result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
               "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
     print_result(result, args.json)
     return 0
+
+
+def cmd_bench_gpt(args) -> int:
+    return bench_sampling(args) if args.against or args.under_load else cmd_bench(args)
 
 
 def bench_sampling(args) -> int:

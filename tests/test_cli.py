@@ -65,6 +65,13 @@ def test_bench_json(checkpoint_dir):
     assert all(run["incremental_tokens_per_s"] > 0 and run["rereading_tokens_per_s"] > 0 for run in runs)
 
 
+def test_bench_lstm_json(anna_checkpoint):
+    r = run(["bench", "lstm", "--tokens", "8", "--json"], anna_checkpoint)
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)["runs"]
+    assert runs[0]["new_tokens"] == 8 and runs[0]["incremental_tokens_per_s"] > 0
+
+
 def test_info_lists_checkpoints(checkpoint_dir):
     r = run(["info"], checkpoint_dir)
     assert r.returncode == 0
