@@ -201,7 +201,7 @@ def cmd_eval(args) -> int:
 
         default = asset("hemingway" if args.model == "gpt" else "anna", "valid.txt.xz")
         text = read_text(args.text or default)
-        lm = load_language_model(args.checkpoint, args.device)
+        lm = load_language_model(args.checkpoint, args.device, decoding=False)
         if lm.kind != args.model:
             raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model, not a '{args.model}' model")
         if lm.kind == "gpt":

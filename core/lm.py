@@ -83,7 +83,10 @@ def build_model(kind: str, config: dict) -> torch.nn.Module:
     raise CheckpointError(f"'{kind}' is not a text model")
 
 
-def load_language_model(name_or_path: str, device: str | torch.device | None = None) -> LanguageModel:
+def load_language_model(name_or_path: str, device: str | torch.device | None = None,
+                        decoding: bool = True) -> LanguageModel:
+    """`decoding`: lay the weights out for decoding a row at a time on the CPU (core.device.decoding_layout);
+    scoring whole texts is faster without."""
     path, expected = resolve(name_or_path)
     ckpt = load_checkpoint(path, expected)
     if ckpt.kind not in ("gpt", "lstm"):
@@ -97,7 +100,7 @@ def load_language_model(name_or_path: str, device: str | torch.device | None = N
         raise CheckpointError(f"{path} has a config this version cannot build ({e})") from e
     load_weights(model, ckpt.tensors, path)
     model.to(dev).eval()
-    if dev.type == "cpu":
+    if decoding and dev.type == "cpu":
         decoding_layout(model)
     name = name_or_path if name_or_path in TEXT_MODELS else path.stem
     return LanguageModel(name, ckpt.kind, model, Tokenizer(ckpt.tokenizer), dev, path, ckpt.training)
