@@ -1,7 +1,6 @@
 """Speed benchmarks (run by `inkhorn bench`, never as timed tests)."""
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -10,6 +9,7 @@ from typing import Callable
 
 import torch
 
+from core.device import machine_load
 from core.lm import LanguageModel
 from core.sampling import SamplerSettings
 
@@ -149,8 +149,7 @@ def against_transformers(lm: LanguageModel, twins: dict[str, torch.nn.Module], t
 
 def spinners() -> list[subprocess.Popen]:
     """A process spinning on each core this one may use: a machine as busy as it gets."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(machine_load()[0])]
 
 
 def under_load(lm: LanguageModel, thread_counts: tuple[int, ...], rounds: int = 3, new_tokens: int = 200,

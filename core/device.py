@@ -43,7 +43,7 @@ def autocast(device: torch.device, enabled: bool = True):
 def decoding_layout(model: torch.nn.Module) -> torch.nn.Module:
     """Store the weight matrices of linear and recurrent layers column-major (same shapes, same values).
     Decoding multiplies one row of activations per token, and on the CPU MKL does that with the
-    (in, out) matrix contiguous about a third faster than with torch's (out, in): 2.4 ms against 3.7 ms
+    (in, out) matrix contiguous about a third faster than with torch's (out, in): 2.6 ms against 4.1 ms
     of CPU time for the Hemingway GPT's 25 matrices. Long batches (training, scoring a text) are faster
     the usual way, and from four rows on (the translator's beams) the two are level."""
     for module in model.modules():
@@ -71,9 +71,10 @@ def choose_threads(work: str, requested: int | None = None, cores: int | None = 
     """CPU threads for `work`: "decode" (one row or a few at a time: generating text, translating a
     line, sampling a few pictures) or "batch" (training, scoring a whole text). `requested` (--threads)
     or $INKHORN_THREADS wins. Decoding takes one thread: its operations are too small to share, and a
-    second thread that has to wait for a busy core stalls every one of them (the Hemingway GPT measured
-    124 tokens/s on one thread and 18 on two, with other work running on the 2-core machine; 94 and 82
-    on the quiet machine). Batch work takes the cores the load average leaves free, at least one."""
+    second thread that has to wait for a busy core stalls every one of them (on the 2-core machine with
+    other work running, the Hemingway GPT sampled 124 tokens/s on one thread and 18 on two, the face
+    VAE 240 pictures/s at batch 1 on one and 6 on two). Batch work takes the cores the load average
+    leaves free, at least one."""
     if requested is None and os.environ.get("INKHORN_THREADS"):
         try:
             requested = int(os.environ["INKHORN_THREADS"])
