@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "INKHORN_DATA_DIR": "folder the writing desk autosaves documents to (default: the user data folder)",
     "INKHORN_GPT2": f"local GPT-2-family folders (separated by {os.pathsep!r}) to offer beside the shipped models",
     "INKHORN_CONFIG_DIR": "folder of the saved settings, presets and theme (default: the user config folder)",
+    "INKHORN_THREADS": "CPU threads for the app and every command (default: chosen for the work and the load)",
 }
 
 

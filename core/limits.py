@@ -15,6 +15,7 @@ MAX_IMAGE_PIXELS = 25_000_000  # a picture read to be encoded (5000 x 5000): ~75
 MAX_BEAM = 64  # beam search gains nothing past a few beams, and memory grows with every one
 MAX_BATCH = 1024  # sentences or pictures a batch
 MAX_MODEL_BYTES = 8 * 2**30  # a model's weights and buffers in fp32: GPT-2 XL (1.5B parameters) fits
+MAX_THREADS = 256  # CPU threads: more than any machine here has cores, and torch starts every one
 MAX_DECODE_ROWS = 4096  # sentences x beams decoded at once: bounds the translator's cache whatever the flags
 
 

@@ -15,6 +15,8 @@ from core.cli.common import describe_error, say
 from core.cli.startup import INTERRUPTED
 
 FAMILIES = (text, translate, art)
+# what each command's CPU threads do (core.threads.choose_threads): few rows at a time, or long batches
+WORK = {"train": "batch", "eval": "batch", "average": "batch"}
 
 
 def cmd_info(args) -> int:
@@ -24,9 +26,13 @@ def cmd_info(args) -> int:
     from core.catalog import ENVIRONMENT, checkpoint_dir, environ
     from core.checkpoints import CheckpointError, describe_training, read_metadata
     from core.device import choose_device
+    from core.threads import choose_threads
 
     dev = choose_device()
     print(f"device     {dev.label} ({dev.reason})")
+    for work, what in (("decode", "decoding, sampling"), ("batch", "training, scoring")):
+        choice = choose_threads(work, args.threads)
+        print(f"threads    {choice.threads} for {what}: {choice.reason}")
     versions = [f"python {platform.python_version()}"]
     for pkg in ("inkhorn", "torch", "textual", "sentencepiece", "safetensors"):
         try:
@@ -82,7 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     avg.add_argument("--force", action="store_true", help="replace --out if it exists")
     for family in FAMILIES:
         family.register(sub, groups["train"], groups["eval"], groups["bench"])
+    for command in leaf_parsers(parser):
+        command.add_argument("--threads", type=int,
+                             help="CPU threads (default: $INKHORN_THREADS, else chosen for the work and the "
+                                  "machine's load: see `inkhorn info`)")
     return parser
+
+
+def leaf_parsers(parser: argparse.ArgumentParser):
+    """The parsers that run a command: those without subcommands of their own."""
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subcommands:
+        yield parser
+    for action in subcommands:
+        for child in dict.fromkeys(action.choices.values()):  # aliases map to one parser
+            yield from leaf_parsers(child)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     from core.checkpoints import CheckpointError
+    from core.threads import set_threads
 
     try:
+        if args.command != "info":
+            set_threads(WORK.get(args.command, "decode"), args.threads)
         return args.func(args)
     except (CheckpointError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
             IsADirectoryError) as e:  # what was asked cannot be done: a path, a value, a file

@@ -120,6 +120,12 @@ def register(sub, train, evaluate, bench) -> None:
     g = bench.add_parser("gpt", help="decode tokens/s at batch 1, with and without the KV cache")
     g.add_argument("--checkpoint", default=HEMINGWAY.model)
     g.add_argument("--tokens", type=int, nargs="+", default=[200], help="tokens generated per run")
+    g.add_argument("--against", choices=["transformers"],
+                   help="compare sampling speed with Hugging Face generate() at the same shape, on 1 and 2 threads "
+                        "(needs transformers, a dev dependency)")
+    g.add_argument("--under-load", action="store_true",
+                   help="sampling speed with the machine as it is and with a process spinning on every core, on the "
+                        "default thread count and on two")
     r = bench.add_parser("lstm", help="stateful streaming against re-feeding the window, tokens/s at batch 1")
     r.add_argument("--checkpoint", default=ANNA.model)
     r.add_argument("--tokens", type=int, nargs="+", default=[200, 1000], help="tokens generated per run")
@@ -127,6 +133,7 @@ def register(sub, train, evaluate, bench) -> None:
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
         q.set_defaults(func=cmd_bench)
+    g.set_defaults(func=cmd_bench_gpt)
 
 
 def cmd_train(args) -> int:
@@ -229,7 +236,7 @@ def cmd_eval(args) -> int:
     from core.text.lm import load_language_model
 
     data = args.recipe.data
-    lm = load_language_model(args.checkpoint, args.device)
+    lm = load_language_model(args.checkpoint, args.device, decoding=False)
     if lm.kind != args.model:
         raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model, not a '{args.model}' model")
     result = bits_per_char(lm, read_text(args.text or data.valid), stride=getattr(args, "stride", None))
@@ -256,5 +263,54 @@ def cmd_bench(args) -> int:
     lm = load_language_model(args.checkpoint, args.device)
     result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
               "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
+    print_result(result, args.json)
+    return 0
+
+
+def cmd_bench_gpt(args) -> int:
+    return bench_sampling(args) if args.against or args.under_load else cmd_bench(args)
+
+
+def bench_sampling(args) -> int:
+    """`bench gpt --against transformers` or `--under-load`, with progress on stderr. Without transformers
+    the comparison is skipped, with a message."""
+    import torch
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.bench_sampling import against_transformers, transformers_twins, under_load
+    from core.checkpoints import CheckpointError
+    from core.text.lm import load_language_model
+
+    default_threads = torch.get_num_threads()  # the command's own choice (core.threads.choose_threads)
+    lm = load_language_model(args.checkpoint, args.device)
+    if lm.kind != "gpt":
+        raise CheckpointError(f"{lm.path} holds a '{lm.kind}' model: this benchmark is for the GPT")
+    if args.against:
+        try:
+            twins = transformers_twins(lm)
+        except ImportError:
+            reason = ("transformers is not installed (pip install transformers, or the dev extras: "
+                      "pip install -e '.[dev]')")
+            say(f"skipped: {reason}", file=sys.stderr)
+            if args.json:
+                print_result({"skipped": reason}, True)
+            return 0
+        rounds, threads = 5, (1, 2)
+        runs = len(threads) * (rounds + 1) * (len(twins) + 1)
+    else:
+        rounds, threads = 3, tuple(dict.fromkeys((default_threads, 2)))
+        runs = len(threads) * (1 + 2 * rounds)
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=runs)
+
+        def advance(description: str) -> None:
+            bar.update(task, description=description, advance=0 if bar.tasks[0].description == "" else 1)
+
+        if args.against:
+            result = against_transformers(lm, twins, threads, rounds, args.tokens[0], progress=advance)
+        else:
+            result = under_load(lm, threads, rounds, args.tokens[0], progress=advance)
     print_result(result, args.json)
     return 0

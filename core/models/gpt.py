@@ -60,36 +60,68 @@ class GPTConfig:
 
 
 class KVCache:
-    """Keys and values of every layer for the tokens seen so far."""
+    """Keys and values of every layer for the tokens seen so far, for a batch of rows.
 
-    def __init__(self, n_layer: int):
-        self.layers: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * n_layer
+    Each layer's buffer holds the whole context and is allocated at the first write: a new token
+    is written in place instead of copying every past key and value (torch.cat) at every token,
+    and re-reading a window after the context slides reuses the same buffers."""
+
+    def __init__(self, n_layer: int, capacity: int):
+        self.n_layer = n_layer
+        self.capacity = capacity
+        self.keys: list[torch.Tensor] = []    # per layer (B, H, capacity, D)
+        self.values: list[torch.Tensor] = []
+        self.length = 0                       # positions filled, the same in every layer
 
     def __len__(self) -> int:
-        first = self.layers[0]
-        return 0 if first is None else first[0].size(2)
+        return self.length
 
     def update(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        past = self.layers[layer]
-        if past is not None:
-            k = torch.cat([past[0], k], dim=2)
-            v = torch.cat([past[1], v], dim=2)
-        self.layers[layer] = (k, v)
-        return k, v
+        """Write k, v (B, H, T, D) after the filled positions; return the keys and values of all of them.
+        The caller moves `length` on once every layer has written (GPT.hidden_states)."""
+        if not self.keys or self.keys[0].shape[0] != k.size(0) or self.keys[0].dtype != k.dtype:
+            shape = (k.size(0), k.size(1), self.capacity, k.size(3))
+            self.keys = [k.new_empty(shape) for _ in range(self.n_layer)]
+            self.values = [v.new_empty(shape) for _ in range(self.n_layer)]
+        start, end = self.length, self.length + k.size(2)
+        keys, values = self.keys[layer], self.values[layer]
+        keys.narrow(2, start, end - start).copy_(k)
+        values.narrow(2, start, end - start).copy_(v)
+        return keys.narrow(2, 0, end), values.narrow(2, 0, end)
+
+    def select(self, rows: torch.Tensor) -> None:
+        """Keep the batch rows at `rows` (repeated indices copy a row: one prompt read, many continuations)."""
+        rows = rows.to(self.keys[0].device)
+        self.keys = [k.index_select(0, rows) for k in self.keys]
+        self.values = [v.index_select(0, rows) for v in self.values]
 
 
 def rope_tables(config: GPTConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin of every position's rotation angles, (block_size, head_dim / 2)."""
+    """Per position (block_size, head_dim): the cosines of the rotation angles, and their sines with the
+    first half negated, so that a rotation is two products and a sum (see `rotate`)."""
     head_dim = config.n_embd // config.n_head
     freqs = config.rope_base ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
     angles = torch.outer(torch.arange(config.block_size, dtype=torch.float32), freqs)
-    return angles.cos(), angles.sin()
+    return torch.cat([angles.cos(), angles.cos()], -1), torch.cat([-angles.sin(), angles.sin()], -1)
 
 
 def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs (first half, second half) of the head dimension of x (B, H, T, D) by the angles."""
-    a, b = x.float().chunk(2, dim=-1)
-    return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1).type_as(x)
+    """Rotate pairs (first half, second half) of the last dimension of x (..., T, D) by the angles:
+    (a, b) -> (a cos - b sin, b cos + a sin). Computed in float32 (the tables' type), returned as x's."""
+    rotated = torch.addcmul(x * cos, x.roll(x.size(-1) // 2, -1), sin)
+    return rotated if rotated.dtype == x.dtype else rotated.to(x.dtype)
+
+
+def linear(x: torch.Tensor, layer: nn.Linear) -> torch.Tensor:
+    return F.linear(x, layer.weight, layer.bias)
+
+
+def layer_norm(x: torch.Tensor, norm: nn.LayerNorm) -> torch.Tensor:
+    return torch.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+
+
+def dropout(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    return F.dropout(x, p) if training and p > 0 else x
 
 
 class CausalSelfAttention(nn.Module):
@@ -98,16 +130,17 @@ class CausalSelfAttention(nn.Module):
         assert config.n_embd % config.n_head == 0
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
-        self.resid_dropout = nn.Dropout(config.dropout)
+        self.dropout = config.dropout
         self.n_head = config.n_head
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, past: int = 0,
                 rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         B, T, C = x.size()
-        q, k, v = self.c_attn(x).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        qkv = linear(x, self.c_attn).view(B, T, 3, self.n_head, C // self.n_head).permute(2, 0, 3, 1, 4)
         if rope is not None:  # the cache keeps rotated keys: a key's rotation depends on its position only
-            q, k = rotate(q, *rope), rotate(k, *rope)
+            (q, k), v = rotate(qkv[:2], *rope), qkv[2]
+        else:
+            q, k, v = qkv  # each (B, H, T, D)
         if cache is not None:
             k, v = cache.update(layer, k, v)
         # No dropout on the attention weights: on the CPU it forces the slow attention kernel
@@ -119,8 +152,8 @@ class CausalSelfAttention(nn.Module):
         else:  # a chunk after a cached prefix: causal within the chunk, full over the prefix
             mask = torch.ones(T, past + T, dtype=torch.bool, device=x.device).tril(diagonal=past)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        y = y.transpose(1, 2).contiguous().view(B, T, C)
-        return self.resid_dropout(self.c_proj(y))
+        y = y.transpose(1, 2).reshape(B, T, C)
+        return dropout(linear(y, self.c_proj), self.dropout, self.training)
 
 
 class MLP(nn.Module):
@@ -132,21 +165,26 @@ class MLP(nn.Module):
         self.swiglu = config.mlp == "swiglu"
         hidden = max(32, int(8 * config.n_embd / 3) // 32 * 32) if self.swiglu else 4 * config.n_embd
         self.c_fc = nn.Linear(config.n_embd, 2 * hidden if self.swiglu else hidden, bias=config.bias)
-        self.gelu = nn.GELU(approximate=config.gelu)
         self.c_proj = nn.Linear(hidden, config.n_embd, bias=config.bias)
-        self.dropout = nn.Dropout(config.dropout)
+        self.approximate = config.gelu
+        self.dropout = config.dropout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.c_fc(x)
+    def activate(self, h: torch.Tensor) -> torch.Tensor:
+        """What lies between the two matrices."""
         if self.swiglu:
             gate, up = h.chunk(2, dim=-1)
-            h = F.silu(gate) * up
-        else:
-            h = self.gelu(h)
-        return self.dropout(self.c_proj(h))
+            return F.silu(gate) * up
+        return F.gelu(h, approximate=self.approximate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return dropout(linear(self.activate(linear(x, self.c_fc)), self.c_proj), self.dropout, self.training)
 
 
 class Block(nn.Module):
+    """The blocks apply their layers' weights through torch.nn.functional instead of calling the
+    layers: at batch 1 a module call costs more than this model's arithmetic (about 12 us each on a
+    2-core CPU, 11 of them per block and token)."""
+
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps, bias=config.bias)
@@ -156,8 +194,8 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0, past: int = 0,
                 rope: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        x = x + self.attn(self.ln_1(x), cache, layer, past, rope)
-        return x + self.mlp(self.ln_2(x))
+        x = x + self.attn.forward(layer_norm(x, self.ln_1), cache, layer, past, rope)
+        return x + self.mlp.forward(layer_norm(x, self.ln_2))
 
 
 class GPT(nn.Module):
@@ -168,7 +206,6 @@ class GPT(nn.Module):
         self.config = config
         self.transformer = nn.ModuleDict(dict(
             wte=nn.Embedding(config.vocab_size, config.n_embd),
-            drop=nn.Dropout(config.dropout),
             h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
             ln_f=nn.LayerNorm(config.n_embd, eps=config.layer_norm_eps, bias=config.bias),
         ))
@@ -204,27 +241,73 @@ class GPT(nn.Module):
         return self.config.block_size
 
     def new_cache(self) -> KVCache:
-        return KVCache(self.config.n_layer)
+        return KVCache(self.config.n_layer, self.config.block_size)
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
-                cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Logits for every position of `idx` (B, T); with `cache`, `idx` continues it."""
+    def hidden_states(self, idx: torch.Tensor, cache: KVCache | None = None) -> torch.Tensor:
+        """The final LayerNorm's output for every position of `idx` (B, T); with `cache`, `idx` continues it."""
         B, T = idx.size()
         start = len(cache) if cache is not None else 0
         if start + T > self.config.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context of {self.config.block_size}")
-        x = self.transformer.wte(idx)
+        x = F.embedding(idx, self.transformer.wte.weight)
         rope = None
         if self.config.position == "learned":
-            x = x + self.transformer.wpe(torch.arange(start, start + T, dtype=torch.long, device=idx.device))
+            x = x + self.transformer.wpe.weight[start:start + T]
         else:
             rope = (self.rope_cos[start:start + T], self.rope_sin[start:start + T])
-        x = self.transformer.drop(x)
+        x = dropout(x, self.config.dropout, self.training)
         for i, block in enumerate(self.transformer.h):
-            x = block(x, cache, i, start, rope)
-        x = self.transformer.ln_f(x)
-        logits = self.lm_head(x)
+            x = block.forward(x, cache, i, start, rope)
+        if cache is not None:
+            cache.length += T
+        return layer_norm(x, self.transformer.ln_f)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
+                cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits for every position of `idx` (B, T); with `cache`, `idx` continues it."""
+        logits = self.lm_head(self.hidden_states(idx, cache))
         loss = None
         if targets is not None:
             loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=-1)
         return logits, loss
+
+
+class OneTokenStep:
+    """GPT.hidden_states(tokens[:, None], cache)[:, 0] for one new token per row, tokens (B,), written
+    for decoding speed. At batch 1 this model spends more time in Python than in arithmetic, so the
+    step holds the model's tensors in plain tuples (a module attribute costs a lookup through
+    nn.Module, some 130 of them a token: a tenth of the step), keeps rows (B, C), splits the heads
+    with one view and needs no causal mask. It holds the model's own parameters, so weights loaded or
+    trained in place show through; make a new one after moving the model (its buffers move)."""
+
+    def __init__(self, model: GPT):
+        c = model.config
+        self.block_size, self.n_head = c.block_size, c.n_head
+        self.wte = model.transformer.wte.weight
+        self.wpe = model.transformer.wpe.weight if c.position == "learned" else None
+        self.rope = (model.rope_cos, model.rope_sin) if c.position == "rope" else None
+        norm = lambda n: (n.normalized_shape, n.weight, n.bias, n.eps)  # noqa: E731
+        self.layers = [(norm(b.ln_1), b.attn.c_attn.weight, b.attn.c_attn.bias, b.attn.c_proj.weight,
+                        b.attn.c_proj.bias, norm(b.ln_2), b.mlp.c_fc.weight, b.mlp.c_fc.bias, b.mlp.activate,
+                        b.mlp.c_proj.weight, b.mlp.c_proj.bias) for b in model.transformer.h]
+        self.ln_f = norm(model.transformer.ln_f)
+
+    def __call__(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
+        pos, (B,) = len(cache), tokens.shape
+        if pos >= self.block_size:
+            raise ValueError(f"sequence of {pos + 1} tokens exceeds the context of {self.block_size}")
+        x = F.embedding(tokens, self.wte)
+        if self.wpe is not None:
+            x = x + self.wpe[pos]
+        for layer, (ln_1, w_qkv, b_qkv, w_out, b_out, ln_2, w_fc, b_fc, activate, w_proj, b_proj) in \
+                enumerate(self.layers):
+            qkv = F.linear(torch.layer_norm(x, *ln_1), w_qkv, b_qkv).view(B, 3, self.n_head, 1, -1)  # 3 x (B, H, 1, D)
+            if self.rope is not None:
+                (q, k), v = rotate(qkv[:, :2], self.rope[0][pos], self.rope[1][pos]).unbind(1), qkv[:, 2]
+            else:
+                q, k, v = qkv.unbind(1)
+            k, v = cache.update(layer, k, v)
+            x = x + F.linear(F.scaled_dot_product_attention(q, k, v).view(B, -1), w_out, b_out)
+            x = x + F.linear(activate(F.linear(torch.layer_norm(x, *ln_2), w_fc, b_fc)), w_proj, b_proj)
+        cache.length += 1
+        return torch.layer_norm(x, *self.ln_f)

@@ -11,8 +11,9 @@ embedding, target embedding and output layer (three-way tying spares a third
 of the parameters).
 
 `DecoderCache` lets decoding feed one token at a time: each layer's
-self-attention keys and values grow by one position per step, and the
-cross-attention keys and values over the source are computed once per batch.
+self-attention keys and values gain one position per step, written in place,
+and the cross-attention keys and values over the source are computed once per
+batch.
 Its logits equal those of a full decoder pass (tests/core/translate/test_translator.py).
 """
 from __future__ import annotations
@@ -125,29 +126,39 @@ class EncoderLayer(nn.Module):
 
 
 class DecoderCache:
-    """What decoding one token at a time keeps from the steps before, for a batch of rows."""
+    """What decoding one token at a time keeps from the steps before, for a batch of rows.
 
-    def __init__(self, cross: list[tuple[torch.Tensor, torch.Tensor]], src_mask: torch.Tensor):
+    The self-attention keys and values live in buffers of the longest output, allocated at the
+    first step: a step writes its position in place instead of copying the past (torch.cat)."""
+
+    def __init__(self, cross: list[tuple[torch.Tensor, torch.Tensor]], src_mask: torch.Tensor, capacity: int):
         self.cross = cross                # per layer: keys and values over the source, computed once
         self.src_mask = src_mask          # (B, 1, 1, S)
-        self.self_kv: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(cross)
+        self.capacity = capacity
+        self.keys: list[torch.Tensor] = []    # per layer (B, H, capacity, D)
+        self.values: list[torch.Tensor] = []
+        self.length = 0                       # positions filled; Translator.decode moves it on
 
     def __len__(self) -> int:
-        first = self.self_kv[0]
-        return 0 if first is None else first[0].size(2)
+        return self.length
 
     def append(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        past = self.self_kv[layer]
-        if past is not None:
-            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
-        self.self_kv[layer] = (k, v)
-        return k, v
+        if not self.keys:
+            shape = (k.size(0), k.size(1), self.capacity, k.size(3))
+            self.keys = [k.new_empty(shape) for _ in self.cross]
+            self.values = [v.new_empty(shape) for _ in self.cross]
+        start, end = self.length, self.length + k.size(2)
+        self.keys[layer].narrow(2, start, end - start).copy_(k)
+        self.values[layer].narrow(2, start, end - start).copy_(v)
+        return self.keys[layer].narrow(2, 0, end), self.values[layer].narrow(2, 0, end)
 
     def reorder(self, rows: torch.Tensor) -> None:
-        """Keep the rows at `rows` (beam search moving to its new hypotheses). The
-        source side is left alone: the beams of one sentence share it, and the
+        """Keep the rows at `rows` (beam search moving to its new hypotheses), copying the filled
+        positions only. The source side is left alone: the beams of one sentence share it, and the
         hypotheses of a sentence always come from that sentence's own beams."""
-        self.self_kv = [(k[rows], v[rows]) for k, v in self.self_kv]
+        for buffer in self.keys + self.values:
+            filled = buffer.narrow(2, 0, self.length)
+            filled.copy_(filled.index_select(0, rows))
 
 
 class DecoderLayer(nn.Module):
@@ -214,7 +225,8 @@ class Translator(nn.Module):
         return self.ln_enc(x), src_mask
 
     def start_cache(self, memory: torch.Tensor, src_mask: torch.Tensor) -> DecoderCache:
-        return DecoderCache([layer.cross_attn.keys_values(memory) for layer in self.decoder], src_mask)
+        return DecoderCache([layer.cross_attn.keys_values(memory) for layer in self.decoder], src_mask,
+                            self.config.max_len)
 
     def decode(self, tgt: torch.Tensor, memory: torch.Tensor | None = None, src_mask: torch.Tensor | None = None,
                cache: DecoderCache | None = None,
@@ -232,6 +244,8 @@ class Translator(nn.Module):
             x, weights = layer(x, cross_kv, src_mask, cache, i, past, need_weights)
             if need_weights:
                 total = weights.mean(dim=1) if total is None else total + weights.mean(dim=1)
+        if cache is not None:
+            cache.length += tgt.size(1)
         logits = F.linear(self.ln_dec(x), self.embed.weight)  # the output layer is the shared embedding
         return logits, (total / len(self.decoder) if need_weights else None)
 

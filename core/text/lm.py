@@ -5,14 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
 from core.catalog import MODELS
 from core.checkpoints import TEXT_KINDS, CheckpointError, load_model
-from core.device import choose_device
-from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
+from core.device import choose_device, decoding_layout
+from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream, stream_siblings
 from core.text.gpt2_tokenizer import GPT2Tokenizer
 from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
@@ -53,6 +53,14 @@ class LanguageModel:
                stats: GenerationStats | None = None) -> Iterator[Step]:
         return stream(self.decoder(), self.tokenizer, prompt, settings, cancel, stats, context=self.context)
 
+    def siblings(self, prompt: str, settings: SamplerSettings, seeds: Sequence[int],
+                 cancel: threading.Event | None = None, stats: GenerationStats | None = None,
+                 stop: Sequence[str] = ()) -> Iterator[tuple[int, Step]]:
+        """len(seeds) continuations of `prompt` decoded together, as (row, Step): row i draws with
+        seeds[i]; see core.text.generate.stream_siblings."""
+        return stream_siblings(self.decoder(), self.tokenizer, prompt, settings, seeds, cancel, stats,
+                               context=self.context, stop=stop)
+
 
 def load_gpt2_folder(folder: Path, device: torch.device) -> LanguageModel:
     from core.models.gpt2_import import load_gpt2
@@ -66,8 +74,18 @@ def load_gpt2_folder(folder: Path, device: torch.device) -> LanguageModel:
     return LanguageModel(gpt2_name(folder), "gpt", model.to(device), tokenizer, device, folder)
 
 
-def load_language_model(name_or_path: str | Path, device: str | torch.device | None = None) -> LanguageModel:
-    """A shipped model's name, a text-model checkpoint, or a local GPT-2-family folder."""
+def load_language_model(name_or_path: str | Path, device: str | torch.device | None = None,
+                        decoding: bool = True) -> LanguageModel:
+    """A shipped model's name, a text-model checkpoint, or a local GPT-2-family folder. `decoding`: lay the
+    weights out for decoding a row at a time on the CPU (core.device.decoding_layout); scoring whole texts
+    is faster without."""
+    lm = _load(name_or_path, device)
+    if decoding and lm.device.type == "cpu":
+        decoding_layout(lm.model)
+    return lm
+
+
+def _load(name_or_path: str | Path, device: str | torch.device | None) -> LanguageModel:
     path = Path(name_or_path)
     if path.name.endswith(".resume.safetensors"):
         raise CheckpointError(f"{path} is a resume file (a run's optimizer state); generate from the checkpoint "

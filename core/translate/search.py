@@ -104,17 +104,19 @@ def beam_search(model: Translator, src: torch.Tensor, beam: int = 4,
         top_scores, top = top_scores.cpu(), top.cpu()
         from_beam, token = top // V, top % V
         closing = token == cfg.eos_id
+        # plain lists for the per-sentence bookkeeping: indexing a tensor element by element costs more
+        scores_at, from_at, closing_at = top_scores.tolist(), from_beam.tolist(), closing.tolist()
         for b in range(B):
             if done[b]:
                 continue
             for j in range(K):  # only closings that rank among the best K become hypotheses
-                if closing[b, j] and top_scores[b, j] > float("-inf"):
-                    row = b * K + int(from_beam[b, j])
-                    raw = float(top_scores[b, j])
+                if closing_at[b][j] and scores_at[b][j] > float("-inf"):
+                    row = b * K + from_at[b][j]
+                    raw = scores_at[b][j]
                     finished[b].append((raw / penalty(t + 1), history[row, 1:].tolist() + [cfg.eos_id],
                                         step_attn[row], raw))
             finished[b] = sorted(finished[b], key=lambda h: -h[0])[:K]
-            best_open = float(top_scores[b][~closing[b]].max()) / penalty(t + 1)
+            best_open = max(x for x, c in zip(scores_at[b], closing_at[b]) if not c) / penalty(t + 1)
             done[b] = t + 1 >= limits[b] or (len(finished[b]) == K and finished[b][-1][0] >= best_open)
         if all(done):
             break

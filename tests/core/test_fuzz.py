@@ -22,7 +22,7 @@ from core.art.arithmetic import GROUPS
 from core.checkpoints import FORMAT, CheckpointError, describe_training, load_model, read_metadata, state_tensors
 from core.safe_text import TerminalFilter, decode_input, terminal_safe
 from core.text.lm import LanguageModel
-from core.text.sampling import Picker, SamplerSettings, filtered_probs
+from core.text.sampling import Picker, SamplerSettings, filtered_top
 
 OURS = (CheckpointError, ValueError, FileNotFoundError)
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -64,10 +64,11 @@ def test_sampler_settings_are_refused_plainly_or_sample(values, logit_seed):
         assert str(e) and "\n" not in str(e)
         return
     logits = torch.randn(50, generator=torch.Generator().manual_seed(logit_seed)) * 20
-    probs = filtered_probs(logits, settings, torch.randint(0, 50, (10,)))
-    assert torch.isfinite(probs).all() and abs(float(probs.sum()) - 1) < 1e-4
-    token, _ = Picker(settings)(logits, torch.randint(0, 50, (10,)))
-    assert 0 <= token < 50
+    top = filtered_top(logits, settings, torch.randint(0, 50, (1, 10)))
+    assert torch.isfinite(top.probs).all() and abs(float(top.probs.sum()) - 1) < 1e-4
+    assert ((0 <= top.ids) & (top.ids < 50)).all()
+    drawn = Picker(settings)(logits, torch.randint(0, 50, (10,)))
+    assert 0 <= drawn.ids[0] < 50 and 0 < drawn.probs[0] <= 1
 
 
 @pytest.fixture(scope="module")

@@ -40,29 +40,47 @@ def generate(wait_for):
 
 
 class Gate:
-    """Spies on core.text.sampling.filtered_probs: records settings.temperature per call, holds call `hold_at`."""
+    """Spies on core.text.sampling.filtered_top: records settings.temperature per call, holds call `hold_at`."""
 
     def __init__(self, monkeypatch, hold_at: int):
         self.hold_at = hold_at
         self.temperatures: list[float] = []
         self.reached = threading.Event()
         self.release = threading.Event()
-        real = core.text.sampling.filtered_probs
+        real = core.text.sampling.filtered_top
 
-        def spy(logits, settings, history=None):
+        def spy(logits, settings, history=None, top_k=None):
             if len(self.temperatures) == self.hold_at:
                 self.reached.set()
                 self.release.wait(10)
             self.temperatures.append(settings.temperature)
-            return real(logits, settings, history)
+            return real(logits, settings, history, top_k)
 
-        monkeypatch.setattr(core.text.sampling, "filtered_probs", spy)
+        monkeypatch.setattr(core.text.sampling, "filtered_top", spy)
 
 
 def test_importing_the_app_does_not_import_torch():
     code = "import sys, tui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+async def test_the_app_takes_its_cpu_threads_from_inkhorn_threads(checkpoint_dir, monkeypatch, ready_pane):
+    import torch
+
+    monkeypatch.setenv("INKHORN_THREADS", "2")
+    before = torch.get_num_threads()
+    try:
+        app = InkhornApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await ready_pane(pilot)
+            seen = {}
+            probe = threading.Thread(target=lambda: seen.update(threads=torch.get_num_threads()))
+            probe.start()
+            probe.join()
+            assert seen["threads"] == 2  # the threads that generate start after the model loads
+    finally:
+        torch.set_num_threads(before)
 
 
 async def test_prompt_streams_text_and_reports_speed(checkpoint_dir, ready_pane, generate):

@@ -2,7 +2,8 @@
 
 A pane names the catalog models it runs (MODELS). Each loads in a thread
 worker the first time it is needed (torch is imported there only, so the app
-paints at once); the worker posts `ModelLoaded` or `LoadFailed` back to the
+paints at once, and the CPU thread count is set there, before any model
+runs); the worker posts `ModelLoaded` or `LoadFailed` back to the
 pane, which subclasses handle in `model_ready` / `model_failed`. A model
 whose checkpoint is missing never loads: the pane says so and names the
 command that trains it. The app shows the status of the pane on screen,
@@ -136,8 +137,10 @@ class ModelPane(Vertical):
     def _load(self, name: str) -> None:
         from core.checkpoints import CheckpointError
         from core.device import choose_device
+        from core.threads import set_threads
 
         try:
+            set_threads("decode")  # $INKHORN_THREADS, else one thread: the app decodes a row at a time
             device = choose_device()
             model = self.build(name, device.device)
         except CheckpointError as e:

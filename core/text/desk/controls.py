@@ -58,18 +58,38 @@ class BannedPhrases:
 
 class Banning:
     """A decoder (see core.text.generate.Decoder) whose logits never let a banned phrase be completed,
-    so core.text.generate.stream runs over it unchanged; blocked tokens get probability 0 and so never
-    show up among a step's alternatives either."""
+    so core.text.generate.stream and stream_siblings run over it unchanged; blocked tokens get
+    probability 0 and so never show up among a step's alternatives either."""
 
     def __init__(self, decoder, banned: BannedPhrases):
         self.decoder = decoder
         self.banned = banned
-        self.history: list[int] = []
+        self.histories: list[list[int]] = [[]]  # per row: the prompt and every token fed since
+
+    @property
+    def history(self) -> list[int]:
+        """The first row's history: the only row, but while sibling continuations run."""
+        return self.histories[0]
 
     def prefill(self, ids: list[int]):
-        self.history = list(ids)
+        self.histories = [list(ids)]
         return self.banned.apply(self.decoder.prefill(ids), self.history)
 
     def advance(self, token: int):
         self.history.append(token)
         return self.banned.apply(self.decoder.advance(token), self.history)
+
+    def fork(self, n: int) -> None:
+        self.decoder.fork(n)
+        self.histories = [list(self.history) for _ in range(n)]
+
+    def keep(self, rows: list[int]) -> None:
+        self.decoder.keep(rows)
+        self.histories = [self.histories[row] for row in rows]
+
+    def advance_rows(self, tokens):
+        logits = self.decoder.advance_rows(tokens)
+        for history, token, row in zip(self.histories, tokens.tolist(), logits):
+            history.append(token)
+            self.banned.apply(row, history)
+        return logits

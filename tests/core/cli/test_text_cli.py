@@ -65,6 +65,13 @@ def test_bench_json(checkpoint_dir):
     assert all(run["incremental_tokens_per_s"] > 0 and run["rereading_tokens_per_s"] > 0 for run in runs)
 
 
+def test_bench_lstm_json(anna_checkpoint):
+    r = run(["bench", "lstm", "--tokens", "8", "--json"], anna_checkpoint)
+    assert r.returncode == 0, r.stderr
+    runs = json.loads(r.stdout)["runs"]
+    assert runs[0]["new_tokens"] == 8 and runs[0]["incremental_tokens_per_s"] > 0
+
+
 def test_info_lists_checkpoints(checkpoint_dir):
     r = run(["info"], checkpoint_dir)
     assert r.returncode == 0
@@ -146,3 +153,68 @@ def test_eval_reports_the_voice_next_to_bits_per_char(checkpoint_dir, tmp_path):
     result = json.loads(r.stdout)
     assert result["voice"] == "hemingway" and result["voice_samples"] == 3 and 0 <= result["voice_share"] <= 1
     assert "bits_per_char" in result and min(result["judge_valid_accuracy"].values()) >= 0.98
+
+
+def test_every_command_takes_threads():
+    from core.cli.main import build_parser, leaf_parsers
+
+    commands = list(leaf_parsers(build_parser()))
+    assert len(commands) > 15  # generate, translate, info, average, every art / train / eval / bench subcommand
+    for command in commands:
+        assert "--threads" in command._option_string_actions, command.prog
+
+
+def test_threads_come_from_the_flag_the_environment_or_the_policy(checkpoint_dir, monkeypatch, capsys):
+    import torch
+
+    from core.cli.main import main
+
+    def bench_threads(*flags):
+        assert main(["bench", "gpt", "--tokens", "2", "--json", *flags]) == 0
+        return json.loads(capsys.readouterr().out)["threads"]
+
+    before = torch.get_num_threads()
+    try:
+        assert bench_threads("--threads", "3") == 3
+        monkeypatch.setenv("INKHORN_THREADS", "2")
+        assert bench_threads() == 2
+        monkeypatch.delenv("INKHORN_THREADS")
+        assert bench_threads() == 1  # decoding: one thread, whatever torch's default
+    finally:
+        torch.set_num_threads(before)
+    info = run(["info"], checkpoint_dir).stdout
+    assert "threads    1 for decoding" in info and "load" in info
+
+
+def test_bench_against_transformers(checkpoint_dir):
+    r = run(["bench", "gpt", "--against", "transformers", "--tokens", "3", "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert [row["threads"] for row in result["runs"]] == [1, 2] and result["rounds"] == 5
+    for row in result["runs"]:
+        assert row["inkhorn_tokens_per_s"] > 0 and row["llama_tokens_per_s"] > 0 and row["gpt2_tokens_per_s"] > 0
+        assert row["inkhorn_vs_llama"] == pytest.approx(row["inkhorn_tokens_per_s"] / row["llama_tokens_per_s"],
+                                                        rel=0.02)
+        assert row["tokens_per_run"] == "inkhorn 3 / llama 3 / gpt2 3"
+
+
+def test_bench_against_transformers_without_it_says_so(checkpoint_dir, tmp_path):
+    blocked = tmp_path / "blocked" / "transformers"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError(\"No module named 'transformers'\")\n")
+    env = {**os.environ, "INKHORN_CHECKPOINTS": str(checkpoint_dir), "INKHORN_DEVICE": "cpu",
+           "PYTHONPATH": os.pathsep.join([str(blocked.parent), os.environ.get("PYTHONPATH", "")])}
+    r = subprocess.run([sys.executable, "-m", "core.cli", "bench", "gpt", "--against", "transformers", "--json"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    assert "transformers is not installed" in r.stderr and "skipped" in json.loads(r.stdout)
+
+
+def test_bench_under_load(checkpoint_dir):
+    r = run(["bench", "gpt", "--under-load", "--tokens", "6", "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert [row["threads"] for row in result["runs"]] == [1, 2]  # the default for decoding, and two
+    for row in result["runs"]:
+        assert row["tokens_per_s"] > 0 and row["busy_tokens_per_s"] > 0
+        assert row["slowdown"] == pytest.approx(row["tokens_per_s"] / row["busy_tokens_per_s"], rel=0.02)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from core.models.gpt import GPT, GPTConfig
+from core.models.gpt import GPT, GPTConfig, OneTokenStep
 
 
 def small(**kw):
@@ -48,6 +48,39 @@ def test_kv_cache_equals_full_forward(chunks, shape):
         at += n
     assert len(cache) == x.size(1)
     assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [{}, {"position": "rope"}, {"position": "rope", "mlp": "swiglu"}, {"bias": False},
+                                   {"gelu": "tanh"}])
+def test_one_token_step_equals_the_full_forward(shape):
+    model = small(**shape)
+    x = torch.randint(0, 97, (3, 24))
+    full, _ = model(x)
+    cache, step = model.new_cache(), OneTokenStep(model)
+    model(x[:, :5], cache=cache)  # a prompt, then one token at a time up to the full context
+    for t in range(5, 24):
+        hidden = step(x[:, t], cache)
+        assert torch.allclose(model.lm_head(hidden), full[:, t], atol=1e-5)
+    assert len(cache) == 24
+    with pytest.raises(ValueError, match="exceeds the context"):
+        step(x[:, 0], cache)
+
+
+def test_cache_rows_can_be_copied_and_dropped():
+    model = small(position="rope")
+    x = torch.randint(0, 97, (1, 10))
+    cache = model.new_cache()
+    model(x[:, :6], cache=cache)
+    cache.select(torch.tensor([0, 0, 0]))  # one prompt read, three continuations
+    nxt, step = torch.tensor([1, 2, 3]), OneTokenStep(model)
+    rows = model.lm_head(step(nxt, cache))
+    for i, t in enumerate(nxt.tolist()):
+        alone = model(torch.cat([x[:, :6], torch.tensor([[t]])], 1))[0][0, -1]
+        assert torch.allclose(rows[i], alone, atol=1e-5)
+    cache.select(torch.tensor([2, 0]))
+    rows = model.lm_head(step(torch.tensor([4, 5]), cache))
+    assert torch.allclose(rows[0], model(torch.cat([x[:, :6], torch.tensor([[3, 4]])], 1))[0][0, -1], atol=1e-5)
+    assert torch.allclose(rows[1], model(torch.cat([x[:, :6], torch.tensor([[1, 5]])], 1))[0][0, -1], atol=1e-5)
 
 
 def test_context_overflow_is_an_error():

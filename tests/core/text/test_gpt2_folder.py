@@ -91,9 +91,9 @@ def test_streaming_holds_back_half_a_character(folders):
         def prefill(self, ids):
             return self._logits()
 
-        def advance(self, token):
+        def advance_rows(self, tokens):
             self.i += 1
-            return self._logits()
+            return self._logits()[None]
 
     steps: list[Step] = list(stream(Replay(), tokenizer, "The", SamplerSettings(temperature=0, max_new_tokens=len(
         forced)), threading.Event()))

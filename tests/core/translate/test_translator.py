@@ -108,6 +108,22 @@ def test_a_prefix_then_a_chunk_matches_the_full_decoder(random_model):
     assert torch.allclose(torch.cat([first, rest], 1), random_model.decode(tgt, memory, mask)[0], atol=1e-5)
 
 
+def test_reordered_rows_continue_as_the_full_decoder_of_their_prefixes(random_model):
+    # beam search moves rows between hypotheses: row i continues what row rows[i] had read
+    src = batch(SOURCES[:1]).repeat(3, 1)
+    memory, mask = random_model.encode(src)
+    tgt = torch.tensor([[2, 20, 21, 22], [2, 30, 31, 32], [2, 40, 41, 42]])
+    cache = random_model.start_cache(memory, mask)
+    for i in range(4):
+        random_model.decode(tgt[:, i:i + 1], cache=cache)
+    rows = torch.tensor([2, 0, 0])
+    cache.reorder(rows)
+    nxt = torch.tensor([[7], [8], [9]])
+    step, _ = random_model.decode(nxt, cache=cache)
+    full, _ = random_model.decode(torch.cat([tgt[rows], nxt], 1), memory, mask)
+    assert torch.allclose(step[:, 0], full[:, -1], atol=1e-5)
+
+
 def test_too_long_a_sequence_is_refused(random_model):
     with pytest.raises(ValueError, match="exceeds"):
         random_model.encode(torch.full((1, 41), 5))

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from core.text.desk.document import Document, Generation, Node
 from core.text.desk.recorder import Recorder
-from core.text.generate import Candidate, Step
+from core.text.generate import Step
 from core.text.sampling import SamplerSettings
 
 
@@ -13,9 +14,20 @@ def _generation(stop=()) -> Generation:
     return Generation("hemingway", "ab" * 32, SamplerSettings(seed=7).to_dict(), "cpu", stop=list(stop))
 
 
+class _Spelled:
+    """Spells the ids of hand-made steps: step i's token is id 3i, its two alternatives 3i + 1 and 3i + 2."""
+
+    def __init__(self, tokens: list[str]):
+        self.pieces = [p for i, text in enumerate(tokens) for p in (text, f"<{i}a>", f"<{i}b>")]
+
+    def piece(self, token_id: int) -> str:
+        return self.pieces[token_id]
+
+
 def _steps(tokens: list[str], seed: int = 7) -> list[Step]:
     """One step per token; each step's alternatives are the token and two others."""
-    return [Step(text, i, 0.5, [Candidate(text, 0.5), Candidate(f"<{i}a>", 0.3), Candidate(f"<{i}b>", 0.2)], i, seed)
+    spelled, probs = _Spelled(tokens), torch.tensor([0.5, 0.3, 0.2], dtype=torch.float64)
+    return [Step(text, 3 * i, 0.5, i, seed, (probs, torch.arange(3 * i, 3 * i + 3)), spelled)
             for i, text in enumerate(tokens)]
 
 

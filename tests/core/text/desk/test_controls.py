@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 from core.text.desk.controls import BannedPhrases, Banning, StopStrings
-from core.text.generate import GPTDecoder, stream
+from core.text.generate import GPTDecoder, stream, stream_siblings
 from core.text.sampling import SamplerSettings
 
 
@@ -67,3 +67,32 @@ def test_a_banned_phrase_never_completes_in_a_real_generation(tiny_gpt, tiny_tok
         history = ids[:len(prompt_ids) + step.index]
         offered = {tiny_tokenizer.piece(t) for t in banned.blocked(history)}
         assert not offered & {c.text for c in step.candidates}
+
+
+def test_a_banned_phrase_never_completes_in_any_sibling_row(tiny_gpt, tiny_tokenizer):
+    prompt, seeds = "The old man", [1, 2, 3]
+    settings = SamplerSettings(temperature=1.0, top_k=0, top_p=1.0, max_new_tokens=30)
+
+    def rows(decoder) -> dict[int, list]:
+        out = {}
+        for row, step in stream_siblings(decoder, tiny_tokenizer, prompt, settings, seeds):
+            out.setdefault(row, []).append(step)
+        return out
+
+    def spelled_pair(tokens: list[int]) -> str:
+        """Two tokens a row wrote, as text that encodes back to them."""
+        return next(text for i in range(len(tokens) - 1) if (text := tiny_tokenizer.decode(tokens[i:i + 2])).strip()
+                    and tiny_tokenizer.encode(text) == tokens[i:i + 2])
+
+    plain = rows(GPTDecoder(tiny_gpt, torch.device("cpu")))
+    banned = BannedPhrases(tiny_tokenizer, [spelled_pair([s.token for s in steps]) for steps in plain.values()])
+    prompt_ids = tiny_tokenizer.encode(prompt)
+    for steps in plain.values():  # each row, left alone, writes a banned phrase
+        assert occurrences(prompt_ids + [s.token for s in steps], banned.sequences, len(prompt_ids)) > 0
+    decoder = Banning(GPTDecoder(tiny_gpt, torch.device("cpu")), banned)
+    banning = rows(decoder)
+    assert sorted(banning) == [0, 1, 2] and len(decoder.histories) == 3
+    for row, steps in banning.items():
+        ids = prompt_ids + [s.token for s in steps]
+        assert len(steps) == 30 and occurrences(ids, banned.sequences, len(prompt_ids)) == 0
+        assert decoder.histories[row] == ids[:-1]
