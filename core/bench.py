@@ -6,6 +6,12 @@ from typing import Callable
 
 import torch
 
+Progress = Callable[[str], None]  # told what is measured next, as a progress bar shows it
+
+
+def _quiet(description: str) -> None:
+    pass
+
 
 def timed(fn: Callable[[], object], device: torch.device, repeats: int = 3) -> float:
     """Best wall-clock seconds of `repeats` calls of fn after one warm-up call (allocator, kernels);
@@ -24,9 +30,10 @@ def timed(fn: Callable[[], object], device: torch.device, repeats: int = 3) -> f
 
 
 @torch.no_grad()
-def decode_speed(lm, new_tokens: int = 200, prompt: str = "The") -> dict:
+def decode_speed(lm, new_tokens: int = 200, prompt: str = "The", progress: Progress = _quiet) -> dict:
     """Greedy decode at batch 1 (a core.text.lm.LanguageModel): with the model's incremental state
-    (KV cache or LSTM hidden state) against re-reading the whole window for every token."""
+    (KV cache or LSTM hidden state) against re-reading the whole window for every token (timed once
+    after its warm-up: it is the slow baseline, and its spread is small beside the gap)."""
     ids = lm.tokenizer.encode(prompt) or lm.tokenizer.encode("\n")
 
     def incremental() -> None:
@@ -42,7 +49,10 @@ def decode_speed(lm, new_tokens: int = 200, prompt: str = "The") -> dict:
             logits = lm.model(window)[0][0, -1]
             seq.append(int(logits.argmax()))
 
-    cached, full = timed(incremental, lm.device), timed(rereading, lm.device)
+    progress(f"{new_tokens} tokens, incremental")
+    cached = timed(incremental, lm.device)
+    progress(f"{new_tokens} tokens, re-reading the window")
+    full = timed(rereading, lm.device, repeats=1)
     return {
         "new_tokens": new_tokens,
         "incremental_tokens_per_s": round(new_tokens / cached, 1),
@@ -51,10 +61,11 @@ def decode_speed(lm, new_tokens: int = 200, prompt: str = "The") -> dict:
     }
 
 
-def translation_speed(translator, sentences: list[str]) -> dict:
+def translation_speed(translator, sentences: list[str], progress: Progress = _quiet) -> dict:
     """Sentences/s for beam 4 and greedy, the whole list as batches against one sentence at a time."""
     result = {}
     for name, beam in (("beam4", 4), ("greedy", 1)):
+        progress(f"{name}: batched and one at a time")
         together = timed(lambda: translator.translate(sentences, beam=beam), translator.device, repeats=1)
         single = timed(lambda: [translator.translate([s], beam=beam) for s in sentences], translator.device,
                        repeats=1)
@@ -64,7 +75,8 @@ def translation_speed(translator, sentences: list[str]) -> dict:
     return result
 
 
-def sampling_speed(artist, batch: int) -> dict:
+def sampling_speed(artist, batch: int, progress: Progress = _quiet) -> dict:
     """Pictures per second for `artist.sample(batch, seed)`: latents and the forward pass."""
+    progress(f"batch {batch}")
     seconds = timed(lambda: artist.sample(batch, 1), artist.device)
     return {"batch": batch, "images_per_s": round(batch / seconds, 1), "ms_per_batch": round(1000 * seconds, 2)}

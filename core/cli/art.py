@@ -15,6 +15,7 @@ from core.catalog import by_kind
 from core.cli.common import (
     add_config_flags,
     add_loop_flags,
+    bench_progress,
     from_flags,
     loop_config,
     notice,
@@ -241,7 +242,8 @@ def cmd_bench(args) -> int:
     from core.bench import sampling_speed
 
     artist = load_artist(args.model, args.checkpoint, args.device)
-    runs = [sampling_speed(artist, _capped(b, "--batch")) for b in args.batch]
+    with bench_progress(len(args.batch)) as advance:
+        runs = [sampling_speed(artist, _capped(b, "--batch"), progress=advance) for b in args.batch]
     result = {"model": args.model, "device": str(artist.device), "threads": torch.get_num_threads(),
               "params": artist.num_params(), "runs": runs}
     print_result(result, args.json)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import json
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -173,6 +174,23 @@ def notice(text: str) -> None:
 
     if current_shard().main:
         say(text, file=sys.stderr)
+
+
+@contextmanager
+def bench_progress(total: int):
+    """A progress bar on stderr for a benchmark of `total` measurements; yields `advance(description)`,
+    called as each measurement starts."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=total)
+
+        def advance(description: str) -> None:
+            bar.update(task, description=description, advance=0 if bar.tasks[0].description == "" else 1)
+
+        yield advance
 
 
 def print_result(result: dict, as_json: bool) -> None:

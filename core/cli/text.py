@@ -8,6 +8,7 @@ from core.cli.common import (
     add_config_flags,
     add_loop_flags,
     add_raw_flag,
+    bench_progress,
     from_flags,
     loop_config,
     notice,
@@ -128,7 +129,7 @@ def register(sub, train, evaluate, bench) -> None:
                         "default thread count and on two")
     r = bench.add_parser("lstm", help="stateful streaming against re-feeding the window, tokens/s at batch 1")
     r.add_argument("--checkpoint", default=ANNA.model)
-    r.add_argument("--tokens", type=int, nargs="+", default=[200, 1000], help="tokens generated per run")
+    r.add_argument("--tokens", type=int, nargs="+", default=[200], help="tokens generated per run")
     for q in (g, r):
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
@@ -261,8 +262,10 @@ def cmd_bench(args) -> int:
     from core.text.lm import load_language_model
 
     lm = load_language_model(args.checkpoint, args.device)
+    with bench_progress(2 * len(args.tokens)) as advance:
+        runs = [decode_speed(lm, n, progress=advance) for n in args.tokens]
     result = {"model": lm.name, "device": str(lm.device), "threads": torch.get_num_threads(),
-              "params": lm.num_params(), "runs": [decode_speed(lm, n) for n in args.tokens]}
+              "params": lm.num_params(), "runs": runs}
     print_result(result, args.json)
     return 0
 
@@ -275,8 +278,6 @@ def bench_sampling(args) -> int:
     """`bench gpt --against transformers` or `--under-load`, with progress on stderr. Without transformers
     the comparison is skipped, with a message."""
     import torch
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from core.bench_sampling import against_transformers, transformers_twins, under_load
     from core.checkpoints import CheckpointError
@@ -301,13 +302,7 @@ def bench_sampling(args) -> int:
     else:
         rounds, threads = 3, tuple(dict.fromkeys((default_threads, 2)))
         runs = len(threads) * (1 + 2 * rounds)
-    with Progress(TextColumn("{task.description:<40}"), BarColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("", total=runs)
-
-        def advance(description: str) -> None:
-            bar.update(task, description=description, advance=0 if bar.tasks[0].description == "" else 1)
-
+    with bench_progress(runs) as advance:
         if args.against:
             result = against_transformers(lm, twins, threads, rounds, args.tokens[0], progress=advance)
         else:

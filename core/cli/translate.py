@@ -9,6 +9,7 @@ from core.cli.common import (
     add_config_flags,
     add_loop_flags,
     add_raw_flag,
+    bench_progress,
     from_flags,
     loop_config,
     notice,
@@ -184,7 +185,9 @@ def cmd_bench(args) -> int:
 
     translator = load_translator(args.checkpoint, args.device)
     sources = group_references(read_pairs(EN_FR.data.valid))[0][:args.sentences]
+    with bench_progress(2) as advance:
+        speeds = translation_speed(translator, sources, progress=advance)
     result = {"model": translator.path.name, "device": str(translator.device), "threads": torch.get_num_threads(),
-              "params": translator.num_params(), "sentences": len(sources), **translation_speed(translator, sources)}
+              "params": translator.num_params(), "sentences": len(sources), **speeds}
     print_result(result, args.json)
     return 0
