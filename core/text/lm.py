@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import torch
 
 from core.catalog import MODELS
 from core.checkpoints import TEXT_KINDS, CheckpointError, load_model
+from core.files import file_sha256
+from core.text.desk.controls import BannedPhrases, Banning
 from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
 from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
@@ -32,6 +35,11 @@ class LanguageModel:
     def num_params(self) -> int:
         return self.model.num_params()
 
+    @cached_property
+    def sha256(self) -> str:
+        """Of the checkpoint file: which weights wrote a text, so it can be replayed exactly."""
+        return file_sha256(self.path)
+
     @property
     def voice(self) -> str | None:
         """The source token every generation is conditioned on (a GPT trained with source tokens)."""
@@ -47,8 +55,12 @@ class LanguageModel:
         return self.model.decoder(self.device)
 
     def stream(self, prompt: str, settings: SamplerSettings, cancel: threading.Event | None = None,
-               stats: GenerationStats | None = None) -> Iterator[Step]:
-        return stream(self.decoder(), self.tokenizer, prompt, settings, cancel, stats, context=self.context)
+               stats: GenerationStats | None = None, banned: Sequence[str] = ()) -> Iterator[Step]:
+        """Steps of one generation; `banned` words and phrases are never completed."""
+        decoder = self.decoder()
+        if banned:
+            decoder = Banning(decoder, BannedPhrases(self.tokenizer, banned))
+        return stream(decoder, self.tokenizer, prompt, settings, cancel, stats, context=self.context)
 
 
 def load_language_model(name_or_path: str, device: str | torch.device | None = None) -> LanguageModel:

@@ -48,13 +48,22 @@ class Preferences:
     def preset_names(self) -> list[str]:
         return list(SHIPPED_PRESETS) + sorted(self.presets)
 
-    def apply_preset(self, name: str, settings: SamplerSettings) -> None:
-        """Set the style of `settings` in place (a running generation reads the same object)."""
+    def _style(self, name: str) -> dict:
         style = SHIPPED_PRESETS.get(name) or self.presets.get(name)
         if style is None:
             raise KeyError(f"no preset named '{name}'")
-        for key, value in style.items():
+        return style
+
+    def apply_preset(self, name: str, settings: SamplerSettings) -> None:
+        """Set the style of `settings` in place (a running generation reads the same object)."""
+        for key, value in self._style(name).items():
             setattr(settings, key, value)
+
+    def preset_of(self, settings: SamplerSettings) -> str | None:
+        """The first preset whose style `settings` have, if any."""
+        return next((name for name in self.preset_names()
+                     if all(abs(getattr(settings, key) - value) < 1e-9 for key, value in self._style(name).items())),
+                    None)
 
     def save_preset(self, name: str, settings: SamplerSettings) -> None:
         name = name.strip()
