@@ -147,14 +147,14 @@ HELP = [
 
 # what the document does with the TextArea's own keys (F1 lists them; they are Textual's, not bound here)
 EDITOR_KEYS = (
-    ("arrows, pgup/pgdn, home/end", "move the cursor; shift selects; ctrl+←/→ a word at a time"),
-    ("ctrl+c / ctrl+x / ctrl+v", "copy, cut, paste (OSC 52: works over SSH; in tmux `set -g set-clipboard on`)"),
-    ("f6 / f7", "select the line / select everything"),
-    ("ctrl+w / ctrl+k / ctrl+u", "delete the word before the cursor / to the end / to the start of the line"),
+    ("arrows", "move the cursor (pgup/pgdn, home/end too); with shift they select; ctrl+←/→ by words"),
+    ("^c ^x ^v", "copy, cut, paste (OSC 52: works over SSH; in tmux `set -g set-clipboard on`)"),
+    ("f6 f7", "select the line, select everything"),
+    ("^w ^k ^u", "delete the word before the cursor, to the end of the line, to its start"),
 )
 
 TREE_KEYS = (
-    ("↑ ↓ pgup pgdn", "in the branches panel: browse; the document shows each branch"),
+    ("↑ ↓", "in the branches panel (f2): browse; the document shows each branch as it goes"),
     ("⏎", "in the branches panel: write on that branch (focus goes to the document)"),
 )
 

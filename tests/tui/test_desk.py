@@ -63,7 +63,7 @@ async def test_regenerate_and_move_between_siblings(checkpoint_dir, ready_pane, 
 
 
 async def test_retry_takes_a_sibling_written_in_the_background(checkpoint_dir, monkeypatch, wait_for, ready_pane,
-                                                               generate):
+                                                               generate, gate):
     import tui.panes.pregenerate as pregenerate
 
     monkeypatch.setattr(pregenerate, "COUNT", 2)
@@ -82,12 +82,13 @@ async def test_retry_takes_a_sibling_written_in_the_background(checkpoint_dir, m
         assert retried.generation.settings["seed"] != first.generation.settings["seed"]
         assert retried.generation.model_sha256 == first.generation.model_sha256
         # a generation the writer asks for cancels the background one first
-        await pilot.press("tab", *["right"] * (FIELDS.index("max") - 1), "backspace", "tab")  # 300 tokens: long
-        assert pane.settings.max_new_tokens == 300  # enough for the background to be caught writing
-        await wait_for(pilot, lambda: pane.pregenerator.cancel_event is not None)
+        held = gate(0)  # the next token drawn, the background's, waits: it is caught writing
+        await pilot.press("tab", "right_square_bracket", "tab")  # other settings: the background starts again
+        await wait_for(pilot, lambda: held.reached.is_set() and pane.pregenerator.cancel_event is not None)
         running = pane.pregenerator.cancel_event
         await pilot.press("ctrl+g")
-        assert running.is_set() and pane.running
+        assert running.is_set() and pane.running and pane.doc.current.parent is retried
+        held.release.set()
         await pilot.press("escape")
 
 
@@ -118,7 +119,7 @@ async def test_taking_another_word_branches_from_it(checkpoint_dir, wait_for, re
         await pilot.press(*"The sun")
         original = await generate(pilot, pane)
         pos, index, piece = next((pos, i, p) for pos, node, i, p in pane.doc.spans()
-                                 if node is original and i >= 2 and p.text and choices(p))
+                                 if node is original and i >= 2 and p.text and len(choices(p)) >= 2)
         pane.editor.move_cursor(pane.editor.document.get_location_from_index(pos))
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, WordsDialog)
@@ -130,6 +131,12 @@ async def test_taking_another_word_branches_from_it(checkpoint_dir, wait_for, re
         assert pane.doc.siblings(choice) == [original, choice]  # the old branch is kept
         before = "The sun" + "".join(p.text for p in original.pieces[:index])
         assert pane.doc.text.startswith(before + taken) and in_step(pane)
+        went_on = pane.doc.current  # the continuation of the word taken: it has no siblings of its own
+        assert pane.editor.border_title.startswith("generated 2/2")  # the fork above: the word taken
+        await pilot.press("alt+left")
+        assert pane.doc.current is original and in_step(pane)
+        await pilot.press("alt+right")  # back to the end of the other branch, as it was left
+        assert pane.doc.current is went_on and in_step(pane)
 
 
 async def test_undo_and_redo_across_a_generation(checkpoint_dir, wait_for, ready_pane, generate, gate):
@@ -273,9 +280,9 @@ async def test_the_view_follows_the_stream_unless_the_writer_moved_away(checkpoi
         await pilot.press("ctrl+g")
         await wait_for(pilot, held.reached.is_set)
         await wait_for(pilot, lambda: len(pane.doc.current.pieces) >= 200)
-        await pilot.pause()
         editor = pane.editor
-        assert editor.scroll_y == editor.max_scroll_y > 0 and editor.offset == len(editor.text)
+        await wait_for(pilot, lambda: editor.scroll_y == editor.max_scroll_y > 0, timeout=2)  # the last lines painted
+        assert editor.offset == len(editor.text)
         await pilot.resize_terminal(60, 20)
         await pilot.pause()
         assert editor.scroll_y == editor.max_scroll_y  # still following after a resize

@@ -166,7 +166,7 @@ class TextPane(ModelPane):
     def show_state(self) -> None:
         """The document's title (where in the tree the text on show is) and the side panels."""
         doc = self.doc
-        place, count = doc.sibling_position()
+        place, count = doc.sibling_position(doc.fork())
         title = KIND_LABELS[doc.current.kind]
         if count > 1:
             title += f" {place}/{count}"
