@@ -21,6 +21,7 @@ ENVIRONMENT = {
     "INKHORN_OUTPUT_DIR": "folder for exported documents and pictures (default: ./outputs)",
     "INKHORN_RUNS": "folder training runs write to (default: ./runs)",
     "INKHORN_DATA_DIR": "folder the writing desk autosaves documents to (default: the user data folder)",
+    "INKHORN_GPT2": f"local GPT-2-family folders (separated by {os.pathsep!r}) to offer beside the shipped models",
     "INKHORN_CONFIG_DIR": "folder of the saved settings, presets and theme (default: the user config folder)",
 }
 
@@ -85,9 +86,14 @@ def output_dir() -> Path:
     return Path(environ("INKHORN_OUTPUT_DIR") or "outputs")
 
 
+def runs_dir() -> Path:
+    """$INKHORN_RUNS, else ./runs: where training runs go, and where the app looks for the user's models."""
+    return Path(environ("INKHORN_RUNS") or "runs")
+
+
 def run_dir(name: str) -> Path:
     """Where `inkhorn train` writes a model's run (checkpoints, resume file, samples): never checkpoints/."""
-    return Path(environ("INKHORN_RUNS") or "runs") / name
+    return runs_dir() / name
 
 
 def asset(*parts: str) -> Path:

@@ -1,7 +1,9 @@
 """Pick the compute device and say why."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -36,6 +38,21 @@ def choose_device(requested: str | None = None) -> DeviceChoice:
     return DeviceChoice(torch.device("cpu"), "no GPU found; running on the CPU")
 
 
+@functools.lru_cache(maxsize=1)
+def cpu_has_fast_bf16() -> bool:
+    """Whether this CPU multiplies bf16 in hardware (AVX-512 BF16 or AMX). Elsewhere torch emulates bf16,
+    several times slower than fp32, and some kernels (the LSTM's) have no bf16 form at all."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def bf16_pays(device: torch.device) -> bool:
+    return device.type == "cuda" or (device.type == "cpu" and cpu_has_fast_bf16())
+
+
 def autocast(device: torch.device, enabled: bool = True):
-    """bf16 autocast where it pays: CUDA, and CPUs (bf16 matmuls run on AVX-512/AMX)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and device.type in ("cuda", "cpu"))
+    """bf16 autocast where it pays: CUDA, and CPUs with bf16 in hardware (see cpu_has_fast_bf16)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled and bf16_pays(device))

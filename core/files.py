@@ -1,11 +1,14 @@
 """Writing files so that nothing is lost.
 
-A replaced file is written beside itself and moved over the old one in one step, so a crash
-leaves the old file or the new one, never a broken one. A new file (an export) never takes the
-name of one already there. No torch here: the app saves documents before torch is imported.
+Every file Inkhorn writes goes through here. A replaced file is written beside itself and moved
+over the old one in one step, so a crash or a full disk leaves the old file or the new one, never a
+broken one. A new file (an export, a picture) is written the same way and then linked to its name,
+which fails rather than take the name of a file already there. No write follows a symbolic link.
+No torch here: the app saves documents before torch is imported.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import secrets
@@ -22,13 +25,28 @@ def _temp_files(path: Path) -> Iterator[Path]:
     return path.parent.glob(f".{path.name}.*{TEMP_SUFFIX}")
 
 
+def _writer_gone(tmp: Path) -> bool:
+    """Whether the process named in a temp file's name (.NAME.PID-RANDOM.tmp) has ended."""
+    pid = tmp.name[:-len(TEMP_SUFFIX)].rsplit(".", 1)[-1].split("-", 1)[0]
+    if os.name == "nt" or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # alive under another user, or not a pid at all
+        return False
+    return False
+
+
 def clean_stale_temps(path: Path) -> None:
-    """Remove the temp files a killed writer of `path` left behind (never a link, never a fresh one:
-    another process may be writing it right now)."""
+    """Remove the temp files a killed writer of `path` left behind: those of a process that has ended,
+    and any old enough that no write can still be going on (never a link, never a fresh one of a live
+    process: it may be writing it right now)."""
     cutoff = time.time() - STALE_SECONDS
     for tmp in _temp_files(path):
         try:
-            if not tmp.is_symlink() and tmp.is_file() and tmp.stat().st_mtime < cutoff:
+            if not tmp.is_symlink() and tmp.is_file() and (tmp.stat().st_mtime < cutoff or _writer_gone(tmp)):
                 tmp.unlink()
         except FileNotFoundError:  # another process cleaned it first
             pass
@@ -45,23 +63,36 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str | Path, data: bytes) -> Path:
-    """Replace `path` with `data`: temp file in the same folder, fsync, rename, fsync of the folder.
-    A symbolic link at `path` is refused rather than written through."""
+def make_folder(folder: Path) -> None:
+    """Create `folder` (and its parents); a file in the way is said plainly."""
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder: choose another folder", str(folder))
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def atomic_write(path: str | Path, data: bytes, replace: bool = True, mode: int = 0o600) -> Path:
+    """Write `data` to `path`: temp file in the same folder, fsync, rename (or, with replace=False, a
+    hard link that fails with FileExistsError rather than take the name of a file already there),
+    fsync of the folder. `mode` is the new file's permissions, less the umask. A symbolic link at `path` is refused rather than written through; a failed
+    write (a full disk, Ctrl+C) leaves no temp file and nothing under the real name."""
     path = Path(path)
     if path.is_symlink():
-        raise OSError(f"{path} is a symbolic link; not writing through it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise OSError(errno.ELOOP, "it is a symbolic link; not writing through it", str(path))
+    make_folder(path.parent)
     clean_stale_temps(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o600)
+    fd = os.open(tmp, flags, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)  # the name is taken only if nobody holds it
+            tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -76,18 +107,27 @@ def free_names(folder: Path, stem: str, suffix: str) -> Iterator[Path]:
         yield folder / f"{stem}-{n}{suffix}"
 
 
-def write_new(folder: str | Path, stem: str, suffix: str, text: str) -> Path:
-    """Write `text` to a file that did not exist (stem.suffix, else stem-2.suffix, ...); return its path."""
+def write_new(folder: str | Path, stem: str, suffix: str, data: str | bytes) -> Path:
+    """Write `data` (text is written as UTF-8) to a file that did not exist (stem.suffix, else
+    stem-2.suffix, ...), atomically; return its path."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    data = data.encode("utf-8") if isinstance(data, str) else data
     for path in free_names(folder, stem, suffix):
+        if path.exists() or path.is_symlink():
+            continue
         try:
-            with open(path, "x", encoding="utf-8") as f:  # "x": fails rather than overwrite
-                f.write(text)
-            return path
-        except FileExistsError:
+            return atomic_write(path, data, replace=False, mode=0o666)
+        except FileExistsError:  # taken between the look and the write
             continue
     raise FileExistsError(f"no free file name for {stem}{suffix} in {folder}")
+
+
+def write_exclusive(path: str | Path, data: bytes, force: bool = False) -> Path:
+    """Write `data` to `path`, atomically; a file already there is replaced only with `force`."""
+    try:
+        return atomic_write(path, data, replace=force, mode=0o666)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "it already exists; pass --force to replace it", str(path)) from None
 
 
 def set_aside(path: Path) -> Path:
@@ -102,6 +142,15 @@ def set_aside(path: Path) -> Path:
         path.unlink()
         return target
     raise FileExistsError(f"no free file name for {stem}{path.suffix} in {path.parent}")
+
+
+def is_file(path: str | Path) -> bool:
+    """Whether `path` names a file; a name too long or too odd to be a path names none (Path.is_file
+    raises for some of those)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def file_sha256(path: str | Path) -> str:

@@ -4,11 +4,14 @@ Text: a tiny tokenizer, GPT and LSTM, and a checkpoints folder set as $INKHORN_C
 Translation: a tiny English→French translator trained once per session on template sentences
 through the real TranslatorTask and loop, so its translations end with </s> like a real model's.
 Pictures: cartoon faces in zip/csv data folders, and tiny VAE and GAN checkpoints.
+GPT-2: a tiny random Hugging Face GPT-2 folder (byte-level BPE and weights), built without a download.
 """
 from __future__ import annotations
 
 import csv
 import io
+import os
+import resource
 import tempfile
 import zipfile
 from pathlib import Path
@@ -16,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
 from rich.console import Console
 
 from core.art.arithmetic import GROUPS
@@ -31,6 +35,45 @@ from core.tokenizer import Tokenizer
 from core.train.loop import TrainConfig, train
 from core.train.translator import TranslatorData, TranslatorTask
 from core.translate.translator import EnFrTranslator
+
+
+# Property-based tests run 150 examples each by default, to keep the suite fast on two cores;
+# `--hypothesis-profile=fuzz` runs 2,000 each (README: Tests).
+_FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("inkhorn", max_examples=150, **_FUZZ)
+settings.register_profile("fuzz", max_examples=2000, **_FUZZ)
+settings.load_profile("inkhorn")
+
+
+class Memory:
+    """Resident memory for the soak tests (tests/core/text/test_soak.py, tests/tui/test_soak.py)."""
+    GROWTH_BAR = 0.10  # a soak fails when memory grew by this much after its warm-up
+
+    def __init__(self, capsys):
+        self.capsys = capsys
+
+    @staticmethod
+    def now() -> float:
+        """MB resident now (Linux /proc; elsewhere the peak so far)."""
+        try:
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def growth(self, what: str, warm: float, warm_at: int, total: int) -> float:
+        """Print and return the growth from `warm` (taken after `warm_at` generations) to now."""
+        end = self.now()
+        growth = (end - warm) / warm
+        with self.capsys.disabled():
+            print(f"\nsoak {what}: RSS {warm:.1f} MB after {warm_at} generations, {end:.1f} MB after {total}: "
+                  f"{growth:+.1%}")
+        return growth
+
+
+@pytest.fixture
+def memory(capsys) -> Memory:
+    return Memory(capsys)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -279,3 +322,59 @@ def write_vae_checkpoint():
 def write_gan_checkpoint():
     """write_gan_checkpoint(folder, model=None) -> the path of a tiny GAN checkpoint in `folder`."""
     return _write_gan_checkpoint
+
+
+# ----- GPT-2 folders ------------------------------------------------------------------------------
+GPT2_TEXT = TINY_TEXT + "Café, naïve déjà vu — “Où est la gare ?” Ça va. Über straße.\n\n" * 20
+
+
+def _write_gpt2_folder(folder: Path, tokenizer: str = "tokenizer.json", weights: str = "safetensors",
+                      n_positions: int = 64):
+    """Writes the folder and returns the transformers model it holds. `tokenizer`: "tokenizer.json" or
+    "vocab+merges"; `weights`: "safetensors" or "bin"."""
+    import transformers
+    from tokenizers import ByteLevelBPETokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tok = ByteLevelBPETokenizer()
+    tok.train_from_iterator(GPT2_TEXT.split("\n\n"), vocab_size=320, min_frequency=2, special_tokens=["<|endoftext|>"],
+                            show_progress=False)
+    if tokenizer == "tokenizer.json":
+        tok.save(str(folder / "tokenizer.json"))
+    else:
+        tok.save_model(str(folder))  # vocab.json and merges.txt, GPT-2's original files
+    end = tok.token_to_id("<|endoftext|>")
+    config = transformers.GPT2Config(vocab_size=tok.get_vocab_size(), n_positions=n_positions, n_embd=48, n_layer=2,
+                                     n_head=4, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=end,
+                                     eos_token_id=end)
+    torch.manual_seed(0)
+    model = transformers.GPT2LMHeadModel(config).eval()
+    with torch.no_grad():  # non-trivial biases and norms, so a mapping slip shows
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    if weights == "safetensors":
+        model.save_pretrained(folder)
+    else:  # the older format: a torch state dict, read back with weights_only=True
+        config.to_json_file(folder / "config.json")
+        torch.save(model.state_dict(), folder / "pytorch_model.bin")
+    return model
+
+
+def _hf_tokenizer(folder: Path):
+    """transformers' own reading of the folder's tokenizer files, to compare ours with."""
+    import transformers
+
+    return transformers.AutoTokenizer.from_pretrained(folder)
+
+
+@pytest.fixture(scope="session")
+def write_gpt2_folder():
+    """write_gpt2_folder(folder, tokenizer="tokenizer.json" | "vocab+merges", weights="safetensors" | "bin",
+    n_positions=64) -> the transformers GPT2LMHeadModel now saved in `folder`, with its tokenizer files."""
+    return _write_gpt2_folder
+
+
+@pytest.fixture(scope="session")
+def hf_tokenizer():
+    """hf_tokenizer(folder): transformers' own reading of a folder's tokenizer files."""
+    return _hf_tokenizer

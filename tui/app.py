@@ -15,6 +15,7 @@ from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.widgets import Static, TabbedContent, TabPane
 
+from core.safe_text import terminal_safe
 from core.text.desk.preferences import load_preferences, save_preferences
 from core.text.sampling import SamplerSettings
 from tui import keys
@@ -60,6 +61,14 @@ class InkhornApp(App):
             pane.focus_prompt()
         else:
             self.query_one(TabbedContent).query_one("Tabs").focus()
+
+    def notify(self, message: str, *, title: str = "", severity: str = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification is plain text, made safe (core/safe_text.py): most are built from a
+        prompt, a path, a setting read from disk or an error about them, where markup would be read
+        as markup (and a stray `[/]` raise and take the app down)."""
+        super().notify(terminal_safe(str(message)), title=terminal_safe(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         theme = self.preferences.theme

@@ -113,13 +113,19 @@ LIST_DIALOG = [
 _HISTORY = Binding.Group("history", compact=True)
 
 TRANSLATE_PANE = [
-    Binding("enter", "translate", "translate", tooltip="Translate the input line"),
-    # priority: a one-line Input binds up/down to scrolling it cannot do, which would hide these
-    Binding("up", "history(-1)", "previous sentence", group=_HISTORY, priority=True),
-    Binding("down", "history(1)", "next sentence", group=_HISTORY, priority=True),
+    # the input (tui/widgets/source_area.py) sends Enter and the history keys as messages; these rows
+    # list them in the footer, palette and help, and run the same actions from the palette
+    Binding("enter", "translate", "translate", tooltip="Translate the text (several lines and sentences welcome)"),
+    Binding("ctrl+j", "newline", "new line", tooltip="A new line in the text (Shift+Enter too, where the terminal "
+            "tells it from Enter); a pasted text keeps every line"),
+    # priority, so the input's own up/down do not hide them; elsewhere in the text they move the cursor
+    Binding("up", "history(-1)", "previous text", group=_HISTORY, priority=True,
+            tooltip="On the first line of the text: the text translated before"),
+    Binding("down", "history(1)", "next text", group=_HISTORY, priority=True,
+            tooltip="On the last line of the text: the text translated after"),
     Binding("ctrl+g", "toggle_beam", "beam/greedy", tooltip="Switch between beam search (beam 4) and greedy "
-            "decoding; translates the sentence on show again"),
-    Binding("ctrl+y", "copy", "copy", tooltip="Copy the translation to the clipboard (OSC 52)"),
+            "decoding; translates the text on show again"),
+    Binding("f3", "copy", "copy", tooltip="Copy the translation to the clipboard (OSC 52)"),
 ]
 
 _SEED = Binding.Group("seed", compact=True)

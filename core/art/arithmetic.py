@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from itertools import permutations
-from pathlib import Path
+from core.files import is_file
+from core.limits import MAX_IMAGES, check_number
 
 # How far 'a - b + c' moves c along a - b by default. The difference of two group means is what
 # separates the groups on average, but a single face's latent keeps much of what marks its own group,
 # so the plain sum (strength 1) changes the attribute of few faces; the default was chosen on the
 # training faces with the attribute judge of `inkhorn eval vae`, which reports every strength.
 ARITHMETIC_STRENGTH = 2.0
+STRENGTH_RANGE = (-10.0, 10.0)  # past this the result leaves the region of latents the decoder has seen
+MAX_EXPRESSION_CHARS = 100_000  # 255 terms of long image paths fit easily
 
 # the VAE checkpoint stores the mean latent of each group of training faces under these names
 GROUPS = {
@@ -21,15 +24,22 @@ GROUPS = {
 }
 
 
+def check_strength(strength: float) -> float:
+    return check_number("arithmetic strength", strength, *STRENGTH_RANGE)
+
+
 def parse_expression(text: str) -> list[tuple[int, str]]:
     """'men_glasses - women_glasses + women_noglasses' -> [(1, 'men_glasses'), (-1, ...), (1, ...)].
 
     Terms are group names or image paths; spaces around + and - may be left out
-    except next to a path that itself holds a '-' or '+'.
+    except next to a path that itself holds a '-' or '+'. Each term and the result is a picture,
+    so an expression has at most MAX_IMAGES - 1 terms.
     """
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ValueError(f"the expression is {len(text):,} characters; at most {MAX_EXPRESSION_CHARS:,} are read")
     pieces: list[str] = []
     for token in text.split():
-        if token in ("+", "-") or Path(token).is_file():
+        if token in ("+", "-") or is_file(token):
             pieces.append(token)
         else:
             pieces += [p for p in re.split(r"([+-])", token) if p]
@@ -48,6 +58,9 @@ def parse_expression(text: str) -> list[tuple[int, str]]:
         raise ValueError(f"{text!r} ends with an operator")
     if not terms:
         raise ValueError("empty expression: write e.g. 'men_glasses - women_glasses + women_noglasses'")
+    if len(terms) >= MAX_IMAGES:
+        raise ValueError(f"the expression has {len(terms):,} terms and would draw {len(terms) + 1:,} pictures; "
+                         f"at most {MAX_IMAGES} pictures are drawn, so at most {MAX_IMAGES - 1} terms")
     return terms
 
 

@@ -20,6 +20,7 @@ import torch
 from core.art.arithmetic import (
     ARITHMETIC_STRENGTH,
     GROUPS,
+    check_strength,
     combine,
     intended_group,
     parse_expression,
@@ -33,12 +34,19 @@ from core.checkpoints import (
     load_model,
     state_tensors,
 )
+from core.files import is_file
+from core.limits import MAX_IMAGES, check_int
 from core.models.dcgan import Generator
 from core.models.vae import VAE
 
 GROUP_PREFIX = KINDS["vae"].extra_tensors[0]
 BATCH = 64  # pictures per forward pass: bounded memory for -n 256
-MAX_IMAGES = 256  # per command: a bigger grid is not worth looking at, and a typo like -n 100000 should not hang
+
+
+def check_count(n: int, what: str, least: int = 1) -> int:
+    """A count of pictures asked for, held to MAX_IMAGES (the command line caps its counts with a note
+    first); measurements such as `inkhorn eval gan` draw more through `sample` and `decode`."""
+    return check_int(what, n, least, MAX_IMAGES)
 
 
 def latents(seed: int, n: int, dim: int) -> torch.Tensor:
@@ -64,12 +72,16 @@ def lerp(a: torch.Tensor, b: torch.Tensor, steps: int) -> torch.Tensor:
 def sample_path(artist, steps: int, seed: int) -> torch.Tensor:
     """Pictures along the great circle from picture 0 to picture 1 of `seed`."""
     a, b = latents(seed, 2, artist.latent_dim)
-    return artist.decode(slerp(a, b, steps))
+    return artist.decode(slerp(a, b, check_count(steps, "steps", least=2)))
 
 
 @torch.inference_mode()
 def _batched(fn, z: torch.Tensor, device: torch.device) -> torch.Tensor:
-    return torch.cat([fn(chunk.to(device)).float().clamp(0, 1).cpu() for chunk in z.split(BATCH)])
+    pictures = torch.cat([fn(chunk.to(device)).float().cpu() for chunk in z.split(BATCH)])
+    if not bool(torch.isfinite(pictures).all()):  # never a silent black picture
+        raise ValueError("the model gave NaN or infinite pixels: its weights are damaged or the latents are "
+                         "too far out (a smaller arithmetic strength?)")
+    return pictures.clamp(0, 1)
 
 
 # ----- VAE ----------------------------------------------------------------------------------------
@@ -123,7 +135,7 @@ class VAEArtist(Artist):
             return self.groups[name]
         if name in GROUPS:
             raise CheckpointError(f"{self.path} stores no mean latent for '{name}' (trained without labels?)")
-        if Path(name).suffix or Path(name).exists():
+        if Path(name).suffix or is_file(name):
             return self.encode(read_image_file(name, self.image_size)[None])[0]
         known = ", ".join(self.groups or GROUPS)
         raise ValueError(f"unknown group '{name}': use one of {known}, or a path to an image")
@@ -131,12 +143,13 @@ class VAEArtist(Artist):
     def interpolate(self, a: str, b: str, steps: int) -> torch.Tensor:
         """Straight line between two latents (group means or encoded images are not on the prior's
         sphere, so slerp would bend the path for nothing)."""
-        return self.decode(lerp(self.latent_of(a), self.latent_of(b), steps))
+        return self.decode(lerp(self.latent_of(a), self.latent_of(b), check_count(steps, "steps", least=2)))
 
     def arithmetic(self, text: str, strength: float = ARITHMETIC_STRENGTH
                    ) -> tuple[list[tuple[int, str]], str | None, torch.Tensor]:
         """(terms, the group the result should belong to or None, pictures: each term then the result).
         The last term moves along the direction of the others, scaled by strength (see `combine`)."""
+        check_strength(strength)
         terms = parse_expression(text)
         vectors = {name: self.latent_of(name) for _, name in terms}
         result = combine(terms, vectors.__getitem__, strength)
@@ -145,6 +158,9 @@ class VAEArtist(Artist):
 
     def reconstruct(self, paths: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """(the pictures as the model sees them, their reconstructions)."""
+        if len(paths) > MAX_IMAGES // 2:
+            raise ValueError(f"{len(paths):,} pictures to reconstruct would draw {2 * len(paths):,}; at most "
+                             f"{MAX_IMAGES} pictures are drawn, so give at most {MAX_IMAGES // 2} files")
         originals = torch.stack([read_image_file(p, self.image_size) for p in paths])
         return originals, self.decode(self.encode(originals))
 

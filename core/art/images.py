@@ -21,32 +21,44 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from core.files import is_file
+from core.limits import MAX_IMAGE_PIXELS
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
-def decode(data: bytes | str | Path, size: int) -> np.ndarray:
-    """Bytes or a path -> (size, size, 3) uint8, centre-cropped to a square first."""
+def decode(data: bytes | str | Path, size: int, max_pixels: int | None = None) -> np.ndarray:
+    """Bytes or a path -> (size, size, 3) uint8, centre-cropped to a square first. With `max_pixels`
+    (a file a user gave), a bigger picture is refused from its header, before it is decoded, and a
+    JPEG is decoded at the smallest scale that still covers `size`: memory stays bounded."""
     from PIL import Image
 
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     with Image.open(source) as im:
-        im = im.convert("RGB")
         w, h = im.size
-        if w != h:
-            s = min(w, h)
-            im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
-        if im.size != (size, size):
-            im = im.resize((size, size), Image.Resampling.LANCZOS)
+        if max_pixels is not None:
+            if w * h > max_pixels:
+                raise ValueError(f"it is {w:,}×{h:,} pixels; pictures of up to {max_pixels / 1e6:g} megapixels "
+                                 "are read: scale it down first")
+            im.draft("RGB", (size * w // min(w, h), size * h // min(w, h)))
+            w, h = im.size
+        s = min(w, h)
+        box = ((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s)
+        if im.mode != "RGB":
+            im = im.convert("RGB")
+        if (w, h) != (size, size):
+            im = im.crop(box) if s == size else im.resize((size, size), Image.Resampling.LANCZOS, box=box)
         return np.asarray(im, dtype=np.uint8)
 
 
 def read_image_file(path: str | Path, size: int) -> torch.Tensor:
-    """One picture file as a float (3, size, size) tensor; a readable error for anything PIL cannot open."""
+    """One picture file as a float (3, size, size) tensor; a readable error for anything PIL cannot open,
+    and for a picture over MAX_IMAGE_PIXELS."""
     path = Path(path)
-    if not path.is_file():
+    if not is_file(path):
         raise FileNotFoundError(f"no such image: {path}")
     try:
-        pixels = decode(path, size)
+        pixels = decode(path, size, MAX_IMAGE_PIXELS)
     except Exception as e:  # PIL raises several types (UnidentifiedImageError, OSError, SyntaxError ...)
         raise ValueError(f"cannot read image {path}: {e}") from e
     return to_unit(torch.from_numpy(pixels.copy()).permute(2, 0, 1))

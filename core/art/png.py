@@ -7,12 +7,16 @@ art pane imports this before its model (and torch) has loaded.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
 from pathlib import Path
 
 import numpy as np
+
+from core.files import write_new
+from core.safe_text import decode_input
 
 
 def pixels(pictures) -> np.ndarray:
@@ -42,25 +46,19 @@ def _text_chunks(meta: dict):
 
     info = PngInfo()
     info.add_text("Software", "Inkhorn")
-    for key, value in meta.items():
-        info.add_text(str(key), value if isinstance(value, str) else json.dumps(value))
+    for key, value in meta.items():  # a value may hold a file name that is not valid UTF-8
+        info.add_text(str(key), decode_input(value)[0] if isinstance(value, str) else json.dumps(value))
     return info
 
 
 def _write_new(picture: np.ndarray, out_dir: Path, stem: str, meta: dict) -> Path:
-    """Write a PNG under the first free name stem.png, stem-2.png, ...; exclusive creation, so never overwrites."""
+    """Write a PNG under the first free name stem.png, stem-2.png, ... (core/files.py: atomic, never an
+    overwrite, never through a link)."""
     from PIL import Image
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for i in range(1, 1_000_000):
-        path = out_dir / (f"{stem}.png" if i == 1 else f"{stem}-{i}.png")
-        try:
-            with open(path, "xb") as f:
-                Image.fromarray(picture).save(f, format="PNG", pnginfo=_text_chunks(meta))
-            return path
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"no free file name for {stem} in {out_dir}")
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="PNG", pnginfo=_text_chunks(meta))
+    return write_new(out_dir, stem, ".png", buffer.getvalue())
 
 
 def _safe_stem(name: str) -> str:

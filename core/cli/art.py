@@ -11,16 +11,18 @@ import sys
 from pathlib import Path
 
 from core.art.arithmetic import ARITHMETIC_STRENGTH, GROUPS
-from core.art.artists import MAX_IMAGES
 from core.catalog import by_kind
 from core.cli.common import (
     add_config_flags,
     add_loop_flags,
     from_flags,
     loop_config,
+    notice,
     print_result,
     run_paths,
+    say,
 )
+from core.limits import MAX_IMAGES, capped, check_seed
 from core.train.recipes import ANIME_GAN, FACES_VAE
 
 RECIPES = {"vae": FACES_VAE, "gan": ANIME_GAN}
@@ -122,11 +124,9 @@ def _count(p, default: int) -> None:
 
 
 def _capped(value: int, what: str, least: int = 1) -> int:
-    if value < least:
-        raise ValueError(f"{what} must be at least {least}, not {value}")
-    if value > MAX_IMAGES:
-        print(f"note: {what} capped at {MAX_IMAGES} (asked for {value})", file=sys.stderr)
-        return MAX_IMAGES
+    value, note = capped(value, what, MAX_IMAGES, least)
+    if note:
+        say(f"note: {note}", file=sys.stderr)
     return value
 
 
@@ -140,7 +140,7 @@ def cmd_art(args) -> int:
 
     model, action = args.art_model, args.action
     seed = getattr(args, "seed", None)
-    seed = new_seed() if seed is None else seed
+    seed = new_seed() if seed is None else check_seed(seed, "--seed")
     if action == "sample":
         n = _capped(args.n, "-n")
     elif action == "interpolate":
@@ -180,12 +180,12 @@ def cmd_art(args) -> int:
         console = Console()
         picture = grid(pixels(pictures), cols)
         console.print(halfblock(picture, min(console.width, picture.shape[1])))
-    print(path)
+    say(path)
     if args.each:
         for each in save_each(pictures, folder, meta, path.stem):
-            print(each)
+            say(each)
     shown = f"seed {seed} · " if "seed" in meta else ""
-    print(f"[{model} · {action} · {shown}{len(pictures)} pictures · {artist.device}]", file=sys.stderr)
+    say(f"[{model} · {action} · {shown}{len(pictures)} pictures · {artist.device}]", file=sys.stderr)
     return 0
 
 
@@ -197,7 +197,7 @@ def cmd_train(args) -> int:
     recipe = RECIPES[args.model]
     data = replace(from_flags(recipe.data, args, DATA_FLAGS), limit=args.limit)
     config = from_flags(recipe.config, args, CONFIG_FLAGS[args.model])
-    print(f"data: {data.folder}\nnote: {by_kind(args.model).licence}", file=sys.stderr)
+    notice(f"data: {data.folder}\nnote: {by_kind(args.model).licence}")
     if args.model == "vae":
         from core.train.loop import train
         from core.train.vae import VAETask
@@ -211,10 +211,13 @@ def cmd_train(args) -> int:
         task = GANTask(config, data, cfg, dev.device, run_dir, fresh=args.fresh)
         params = task.generator.num_params()
         run = train_gan
-    print(f"model: {params / 1e6:.2f}M parameters (shipped); {len(task.batches.images)} training pictures; "
-          f"writing {out} (run folder {run_dir})", file=sys.stderr)
+    notice(f"model: {params / 1e6:.2f}M parameters (shipped); {len(task.batches.images)} training pictures; "
+           f"writing {out} (run folder {run_dir})")
     run(task, cfg, out, dev.device, resume=not args.fresh, run_dir=run_dir)
-    print(f"loss curve: {task.plot()}", file=sys.stderr)
+    from core.train.distributed import current_shard
+
+    if current_shard().main:
+        notice(f"loss curve: {task.plot()}")
     return 0
 
 

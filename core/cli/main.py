@@ -11,17 +11,18 @@ import sys
 from pathlib import Path
 
 from core.cli import art, text, translate
+from core.cli.common import describe_error, say
+from core.cli.startup import INTERRUPTED
 
 FAMILIES = (text, translate, art)
 
 
 def cmd_info(args) -> int:
-    import json
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
     from core.catalog import ENVIRONMENT, checkpoint_dir, environ
-    from core.checkpoints import CheckpointError, read_metadata
+    from core.checkpoints import CheckpointError, describe_training, read_metadata
     from core.device import choose_device
 
     dev = choose_device()
@@ -34,25 +35,23 @@ def cmd_info(args) -> int:
             versions.append(f"{pkg} (not installed)")
     print("versions   " + ", ".join(versions))
     for name, about in ENVIRONMENT.items():
-        print(f"{name:<20} {environ(name) or '(unset)'}  · {about}")
+        say(f"{name:<20} {environ(name) or '(unset)'}  · {about}")
     folder = checkpoint_dir()
-    print(f"checkpoints {folder}")
+    say(f"checkpoints {folder}")
     files = sorted(folder.glob("*.safetensors")) if folder.is_dir() else []
     files = [f for f in files if not f.name.endswith(".resume.safetensors")]
     if not files:
         print("  (none)")
-    for f in files:
-        size = f.stat().st_size / 2**20
+    for f in files:  # one broken file is listed as broken; the listing goes on
         try:
+            size = f"{f.stat().st_size / 2**20:5.1f} MiB"
             meta = read_metadata(f)
-            training = json.loads(meta.get("training", "{}"))
-            valid = {k: v for k, v in training.get("valid", {}).items() if k not in ("step", "metric")}
-            shown = ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in valid.items())
-            if "averaged" in training:
-                shown = f"mean of {len(training['averaged'])} checkpoints" + (f", {shown}" if shown else "")
-            print(f"  {f.name:<28} {meta.get('kind', '?'):<10} {size:5.1f} MiB  {shown}")
+            say(f"  {f.name:<28} {meta.get('kind', '?')[:10]:<10} {size}  {describe_training(meta)}")
         except CheckpointError as e:
-            print(f"  {f.name:<28} unreadable: {e}")
+            say(f"  {f.name:<28} unreadable: {e}")
+        except OSError as e:
+            say(f"  {f.name:<28} unreadable: {e.strerror or e}" + (" (a dangling symbolic link)"
+                                                                  if f.is_symlink() and not f.exists() else ""))
     return 0
 
 
@@ -62,8 +61,8 @@ def cmd_average(args) -> int:
     out = Path(args.out)
     if out.exists() and not args.force:
         raise ValueError(f"{out} exists; pass --force to replace it")
-    path = save_checkpoint(out, average_checkpoints(args.checkpoints))
-    print(f"averaged {len(args.checkpoints)} checkpoints into {path}")
+    path = save_checkpoint(out, average_checkpoints(args.checkpoints), replace=args.force)
+    say(f"averaged {len(args.checkpoints)} checkpoints into {path}")
     return 0
 
 
@@ -87,18 +86,42 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:  # the `inkhorn` script opens the app here (tui/launch.py)
-        parser.print_help()
-        return 0
+    """Run one command; whatever goes wrong ends in one line on stderr and an exit code: 2 for input
+    that cannot be used (a value, a file, a path), 1 for a failing system (a full disk, a read-only
+    folder), 130 for Ctrl+C."""
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # the `inkhorn` script opens the app here (tui/launch.py)
+            parser.print_help()
+            return 0
+        return _run(args)
+    except KeyboardInterrupt:
+        say("interrupted", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _run(args) -> int:
     from core.checkpoints import CheckpointError
 
     try:
         return args.func(args)
-    except (CheckpointError, FileNotFoundError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except (CheckpointError, ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
+            IsADirectoryError) as e:  # what was asked cannot be done: a path, a value, a file
+        say(f"error: {describe_error(e)}", file=sys.stderr)
         return 2
+    except OSError as e:
+        say(f"error: {describe_error(e)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted" + ("; the run resumes from its last evaluation with the same command"
+                             if args.command == "train" else ""), file=sys.stderr)
+        return INTERRUPTED
+    finally:
+        if args.command == "train":  # leave the process group torchrun's processes joined
+            from core.train.distributed import stop
+
+            stop()
 
 
 if __name__ == "__main__":

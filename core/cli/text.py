@@ -1,15 +1,20 @@
-"""`inkhorn` subcommands of the text models: generate, and train / eval / bench for gpt and lstm."""
+"""`inkhorn` subcommands of the text models: generate, models, and train / eval / bench for gpt and lstm."""
 from __future__ import annotations
 
 import sys
 
 from core.cli.common import (
+    TextOut,
     add_config_flags,
     add_loop_flags,
+    add_raw_flag,
     from_flags,
     loop_config,
+    notice,
     print_result,
+    read_input,
     run_paths,
+    say,
 )
 from core.text.sampling import SamplerSettings
 from core.train.recipes import ANNA, HEMINGWAY
@@ -49,7 +54,10 @@ def register(sub, train, evaluate, bench) -> None:
     p = sub.add_parser("generate", help="stream text from a language model")
     p.set_defaults(func=cmd_generate)
     p.add_argument("prompt", nargs="?", help="the prompt; '-' or nothing reads it from stdin when piped")
-    p.add_argument("--model", default=HEMINGWAY.model, help="hemingway, anna, or a path to a .safetensors checkpoint")
+    p.add_argument("--model", default=HEMINGWAY.model,
+                   help="hemingway, anna, a .safetensors checkpoint you trained (e.g. under runs/), or a local "
+                        "GPT-2-family folder (config.json, model.safetensors or pytorch_model.bin, tokenizer.json "
+                        "or vocab.json + merges.txt); `inkhorn models` lists them")
     p.add_argument("-t", "--temperature", type=float, default=defaults.temperature, help="0 means greedy")
     p.add_argument("-k", "--top-k", type=int, default=defaults.top_k, help="0 turns it off")
     p.add_argument("-p", "--top-p", type=float, default=defaults.top_p, help="1.0 turns it off")
@@ -58,7 +66,14 @@ def register(sub, train, evaluate, bench) -> None:
     p.add_argument("-n", "--max-new-tokens", type=int, default=defaults.max_new_tokens)
     p.add_argument("--seed", type=int, help="fix the seed to reproduce a text (the seed used is printed)")
     p.add_argument("--no-prompt", action="store_true", help="print only the continuation, not the prompt")
+    add_raw_flag(p)
     p.add_argument("--device", help="cuda, mps or cpu (default: the best available)")
+    m = sub.add_parser("models", help="the text models `generate --model` can use: shipped, your runs, GPT-2 folders")
+    m.set_defaults(func=cmd_models)
+    m.add_argument("--gpt2", nargs="+", default=[], metavar="DIR",
+                   help="GPT-2-family folders to list besides those of $INKHORN_GPT2 and the Hugging Face cache")
+    m.add_argument("--runs", help="folder searched for your checkpoints (default: $INKHORN_RUNS or ./runs)")
+    m.add_argument("--json", action="store_true", help="print a JSON object")
 
     g = train.add_parser("gpt", help="the Hemingway GPT")
     g.set_defaults(func=cmd_train)
@@ -96,8 +111,9 @@ def register(sub, train, evaluate, bench) -> None:
                             "temperature 0.8) found verbatim in the training text")
         q.add_argument("--train-text", help="training text for --copy-rate (default: the shipped train split)")
         q.add_argument("--voice", action="store_true",
-                       help="also report the share of 40 samples (empty and short neutral prompts, the default "
+                       help="also report the share of samples (empty and short neutral prompts, the default "
                             f"sampler) that a style judge trained on the three corpora reads as {what}")
+        q.add_argument("--voice-samples", type=int, default=40, help="samples drawn for --voice (default: 40)")
         q.add_argument("--json", action="store_true", help="print a JSON object")
         q.add_argument("--device")
 
@@ -128,7 +144,7 @@ def cmd_train(args) -> int:
     saved = None if args.fresh else resume_tokenizer(out, run_dir)
     tokenizer = Tokenizer(saved) if saved else Tokenizer(init.tokenizer) if init else None
     if init:
-        print(f"starting from {args.init}: its tokenizer and shape, the flags' dropout", file=sys.stderr)
+        notice(f"starting from {args.init}: its tokenizer and shape, the flags' dropout")
     flags, data_flags = (GPT_FLAGS, GPT_DATA_FLAGS) if args.model == "gpt" else (LSTM_FLAGS, LSTM_DATA_FLAGS)
     data = from_flags(recipe.data, args, data_flags)
     data = replace(data, train=args.data or data.train, valid=args.valid or data.valid)
@@ -149,8 +165,7 @@ def cmd_train(args) -> int:
         task = LSTMTask(config, data, cfg, dev.device, tokenizer)
     if init:
         load_weights(task.model, init.tensors, args.init)
-    print(f"model: {task.model.num_params() / 1e6:.2f}M parameters; writing {out} (run folder {run_dir})",
-          file=sys.stderr)
+    notice(f"model: {task.model.num_params() / 1e6:.2f}M parameters; writing {out} (run folder {run_dir})")
     summary = {"init": Path(args.init).name} if init else None
     train(task, cfg, out, dev.device, resume=not args.fresh, summary=summary, run_dir=run_dir)
     return 0
@@ -162,37 +177,49 @@ def cmd_generate(args) -> int:
     from core.text.generate import GenerationStats
     from core.text.lm import load_language_model
 
-    prompt = args.prompt
-    if prompt in (None, "-"):
-        prompt = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    prompt, notes = read_input(args.prompt)
     settings = SamplerSettings(temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                                min_p=args.min_p, repetition_penalty=args.repetition_penalty,
                                max_new_tokens=args.max_new_tokens, seed=args.seed).validate()
+    out = TextOut(args.raw)
     lm = load_language_model(args.model, args.device)
     stats, cancel = GenerationStats(), threading.Event()
     steps = lm.stream(prompt, settings, cancel, stats)
-    out = sys.stdout
     try:
         first = next(steps, None)  # prompt notes are known once generation starts
-        for note in stats.notes:
-            print(f"note: {note}", file=sys.stderr)
+        for note in notes + out.notes + stats.notes:
+            say(f"note: {note}", file=sys.stderr)
         if not args.no_prompt:
             out.write(prompt)
         if first is not None:
             out.write(first.text)
-            out.flush()
         for step in steps:
             out.write(step.text)
-            out.flush()
     except KeyboardInterrupt:
         cancel.set()
         stats.cancelled = True
     out.write("\n")
-    out.flush()
+    out.close()
     state = "stopped" if stats.cancelled else "done"
-    print(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
-          file=sys.stderr)
+    say(f"[{lm.name} · seed {stats.seed} · {stats.tokens} tokens · {stats.tokens_per_second:.1f} tok/s · {state}]",
+        file=sys.stderr)
     return 130 if stats.cancelled else 0
+
+
+def cmd_models(args) -> int:
+    from dataclasses import asdict
+
+    from core.text.choices import list_text_models
+
+    choices = list_text_models(args.gpt2, args.runs)
+    if args.json:
+        print_result({"models": [asdict(c) for c in choices]}, True)
+        return 0
+    for c in choices:
+        say(f"{c.name:<24} {c.source:<8} {c.kind:<5} " + (f"cannot load: {c.problem}" if c.problem else c.detail))
+        if not c.problem:
+            say(f"{'':<24} --model {c.spec}")
+    return 0
 
 
 def cmd_eval(args) -> int:
@@ -213,7 +240,9 @@ def cmd_eval(args) -> int:
     if args.voice:
         from core.text.voice import voice_share
 
-        result.update(voice_share(lm, args.recipe.model))
+        if args.voice_samples < 1:
+            raise ValueError(f"--voice-samples must be at least 1, not {args.voice_samples}")
+        result.update(voice_share(lm, args.recipe.model, samples=args.voice_samples))
     print_result(result, args.json)
     return 0
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol
 
 import torch
 
+from core.safe_text import clean
 from core.text.sampling import Picker, SamplerSettings
 from core.tokenizer import Tokenizer
 
@@ -92,15 +92,13 @@ class GPTDecoder:
         return logits[0, -1, :self.text_vocab]
 
 
-_KEEP = {"\n", "\t"}
-
-
 def clean_prompt(text: str, max_chars: int) -> tuple[str, list[str]]:
-    """Drop control characters and keep the tail of a huge prompt; say what was done."""
+    """Drop control characters, escape sequences and bidi controls (core/safe_text.py) and keep the tail
+    of a huge prompt; say what was done."""
     notes = []
-    cleaned = "".join(ch for ch in text.replace("\r\n", "\n") if ch in _KEEP or unicodedata.category(ch) != "Cc")
-    if len(cleaned) != len(text.replace("\r\n", "\n")):
-        notes.append(f"removed {len(text.replace(chr(13) + chr(10), chr(10))) - len(cleaned)} control character(s) from the prompt")
+    cleaned, removed = clean(text)
+    if removed:
+        notes.append(f"removed {removed} control character(s) from the prompt")
     if len(cleaned) > max_chars:
         notes.append(f"prompt is {len(cleaned)} characters; the model reads only its last {max_chars}")
         cleaned = cleaned[-max_chars:]

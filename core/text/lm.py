@@ -1,4 +1,5 @@
-"""A shipped or user-trained language model (GPT or LSTM), loaded and ready to stream text."""
+"""A language model loaded and ready to stream text: a shipped or user-trained GPT or LSTM checkpoint, or a
+local GPT-2-family folder (Hugging Face weights and tokenizer files, read into our GPT)."""
 from __future__ import annotations
 
 import threading
@@ -11,9 +12,11 @@ import torch
 
 from core.catalog import MODELS
 from core.checkpoints import TEXT_KINDS, CheckpointError, load_model
+from core.device import choose_device
 from core.files import file_sha256
 from core.text.desk.controls import BannedPhrases, Banning
 from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
+from core.text.gpt2_tokenizer import GPT2Tokenizer
 from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
 
@@ -23,7 +26,7 @@ class LanguageModel:
     name: str
     kind: str
     model: torch.nn.Module
-    tokenizer: Tokenizer
+    tokenizer: Tokenizer | GPT2Tokenizer
     device: torch.device
     path: Path
     training: dict = field(default_factory=dict)
@@ -63,11 +66,27 @@ class LanguageModel:
         return stream(decoder, self.tokenizer, prompt, settings, cancel, stats, context=self.context)
 
 
-def load_language_model(name_or_path: str, device: str | torch.device | None = None) -> LanguageModel:
+def load_gpt2_folder(folder: Path, device: torch.device) -> LanguageModel:
+    from core.models.gpt2_import import load_gpt2
+    from core.text.choices import gpt2_name
+
+    tokenizer = GPT2Tokenizer.from_folder(folder)
+    model = load_gpt2(folder)
+    if tokenizer.vocab_size != model.config.vocab_size:
+        raise CheckpointError(f"{folder}: the tokenizer has {tokenizer.vocab_size} tokens, the model "
+                              f"{model.config.vocab_size}; they are not one model's")
+    return LanguageModel(gpt2_name(folder), "gpt", model.to(device), tokenizer, device, folder)
+
+
+def load_language_model(name_or_path: str | Path, device: str | torch.device | None = None) -> LanguageModel:
+    """A shipped model's name, a text-model checkpoint, or a local GPT-2-family folder."""
+    path = Path(name_or_path)
+    if path.name.endswith(".resume.safetensors"):
+        raise CheckpointError(f"{path} is a resume file (a run's optimizer state); generate from the checkpoint "
+                              f"beside it, {path.name.replace('.resume.', '.')}")
+    if str(name_or_path) not in MODELS and path.is_dir():
+        return load_gpt2_folder(path, device if isinstance(device, torch.device) else choose_device(device).device)
     loaded = load_model(name_or_path, TEXT_KINDS, device)
     ckpt = loaded.checkpoint
-    if ckpt.tokenizer is None:
-        raise CheckpointError(f"{loaded.path} carries no tokenizer")
-    name = name_or_path if name_or_path in MODELS else loaded.path.stem
-    return LanguageModel(name, ckpt.kind, loaded.model, Tokenizer(ckpt.tokenizer), loaded.device, loaded.path,
-                         ckpt.training)
+    name = str(name_or_path) if str(name_or_path) in MODELS else loaded.path.stem
+    return LanguageModel(name, ckpt.kind, loaded.model, loaded.tokenizer, loaded.device, loaded.path, ckpt.training)

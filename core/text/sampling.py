@@ -11,8 +11,17 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from core.limits import check_int, check_number, check_seed
+
 if TYPE_CHECKING:
     import torch
+
+# Below MIN_TEMPERATURE sampling is greedy in all but name, and logits divided by a tiny temperature
+# overflow to inf; past MAX_TEMPERATURE every token is as likely as any other.
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.01, 10.0
+MAX_TOP_K = 1_000_000  # more than any vocabulary: the same as off
+REPETITION_RANGE = (0.1, 10.0)  # a penalty of 1e-300 or 1e300 turns logits into inf
+MAX_NEW_TOKENS = 20_000  # one generation; `c` continues a text past it
 
 
 @dataclass
@@ -29,19 +38,20 @@ class SamplerSettings:
         return asdict(self)
 
     def validate(self) -> "SamplerSettings":
-        """Raise ValueError with a plain message for settings that make no sense."""
-        if self.temperature < 0:
-            raise ValueError("temperature must be 0 (greedy) or more")
-        if self.top_k < 0:
-            raise ValueError("top-k must be 0 (off) or more")
-        if not 0.0 < self.top_p <= 1.0:
-            raise ValueError("top-p must be in (0, 1]")
-        if not 0.0 <= self.min_p < 1.0:
-            raise ValueError("min-p must be in [0, 1)")
-        if self.repetition_penalty <= 0:
-            raise ValueError("repetition penalty must be positive (1.0 is off)")
-        if self.max_new_tokens < 0:
-            raise ValueError("max new tokens must be 0 or more")
+        """Raise ValueError with a plain message for a setting of the wrong type or out of range; the
+        command line and the app both call this, so a value is refused in the same words in both."""
+        temperature = check_number("temperature", self.temperature, 0.0, MAX_TEMPERATURE)
+        if 0 < temperature < MIN_TEMPERATURE:
+            raise ValueError(f"temperature must be 0 (greedy) or at least {MIN_TEMPERATURE:g}, not {temperature:g}")
+        check_int("top-k", self.top_k, 0, MAX_TOP_K)
+        if check_number("top-p", self.top_p, 0.0, 1.0) == 0:
+            raise ValueError("top-p must be above 0 (1.0 turns it off)")
+        if check_number("min-p", self.min_p, 0.0, 1.0) == 1:
+            raise ValueError("min-p must be below 1 (0 turns it off)")
+        check_number("repetition penalty", self.repetition_penalty, *REPETITION_RANGE)
+        check_int("max new tokens", self.max_new_tokens, 0, MAX_NEW_TOKENS)
+        if self.seed is not None:
+            check_seed(self.seed)
         return self
 
 

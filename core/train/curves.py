@@ -6,18 +6,26 @@ plotted once: the later point for a step wins).
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+from core.files import atomic_write
+
 
 class RunLog:
-    def __init__(self, path: Path, fresh: bool = False):
+    def __init__(self, path: Path, fresh: bool = False, writes: bool = True):
         self.path = Path(path)
+        self.writes = writes  # False on all but the first of several training processes
+        if not writes:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if fresh and self.path.exists():
             self.path.unlink()
 
     def add(self, step: int, split: str, **values: float) -> None:
+        if not self.writes:
+            return
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps({"step": step, "split": split, **{k: float(v) for k, v in values.items()}}) + "\n")
 
@@ -52,7 +60,7 @@ def plot(log: RunLog, out: Path, title: str, panels: list[tuple[str, list[tuple[
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=100)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
-    return out
+    return atomic_write(out, buffer.getvalue(), mode=0o666)  # the run's own picture, redrawn each run

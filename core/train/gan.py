@@ -15,6 +15,11 @@ One optimizer keeps the resume file the shared loop's.
 The checkpoint kept is the one whose samples are closest to the valid faces
 by sliced Wasserstein distance (core/art/metrics.py); a GAN's own losses say
 little about picture quality. Only the generator is shipped.
+
+Under torchrun each network has its own DDP wrapper (core/train/distributed.py);
+the latents of a step are drawn for the whole batch, the same on every rank, and
+each rank takes the rows of its pictures. The generator step reads the frozen
+discriminator outside its wrapper: its parameters take no gradient there.
 """
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ from core.models.dcgan import (
     generator_loss,
 )
 from core.train.curves import RunLog, plot
+from core.train.distributed import current_shard, unsynced, wrap
 from core.train.loop import Run, TrainConfig, lr_at
 from core.train.pictures import Batches, ImageData
 
@@ -61,7 +67,7 @@ def recalibrate_batchnorm(generator: Generator, batch_size: int, device: torch.d
     moving generator by their momentum, so they are recomputed for the weights
     being evaluated and saved.
     """
-    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    norms = [m for m in generator.modules() if isinstance(m, (nn.BatchNorm2d, nn.SyncBatchNorm))]  # Sync: on GPUs
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # cumulative average
@@ -79,17 +85,20 @@ class GANTask:
     def __init__(self, config: DCGANConfig, data: ImageData, train_cfg: TrainConfig, device: torch.device,
                  run_dir: Path, fresh: bool = False):
         self.config, self.data, self.device, self.run_dir = config, data, device, Path(run_dir)
+        shard = current_shard()
         train_set = load_split(data.folder, "train", config.image_size, data.limit)
         self.train_images = len(train_set)
         self.valid_images = load_split(data.folder, "valid", config.image_size).images
-        self.batches = Batches(train_set.images, data.batch_size, train_cfg.seed, device)
+        self.batches = Batches(train_set.images, data.batch_size, train_cfg.seed, device,
+                               shard.rows(data.batch_size))
         self.generator, self.discriminator = Generator(config), Discriminator(config)
         self.model = nn.ModuleDict({"generator": self.generator, "discriminator": self.discriminator}).to(device)
         if device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.log = RunLog(self.run_dir / "log.jsonl", fresh)
+        self.log = RunLog(self.run_dir / "log.jsonl", fresh, writes=shard.main)
         self.step = 0
         self.fixed_z = latents(0, 64, config.latent_dim)
+        self.nets = (self.generator, self.discriminator)  # what train_step runs; train_gan wraps them
 
     def optimizer(self, cfg: TrainConfig) -> torch.optim.Adam:
         groups = [{"params": self.generator.parameters()}, {"params": self.discriminator.parameters()}]
@@ -97,17 +106,18 @@ class GANTask:
 
     def train_step(self, step: int, opt: torch.optim.Optimizer, bf16: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """One discriminator step and one generator step on the batch of `step`; returns both losses."""
+        generator, discriminator = self.nets
         real = self.batches(step) * 2 - 1
-        z = torch.randn(real.shape[0], self.config.latent_dim, device=self.device)
+        z = torch.randn(self.data.batch_size, self.config.latent_dim, device=self.device)[self.batches.rows]
         with autocast(self.device, bf16):
-            fake = self.generator(z)
-            loss_d = discriminator_loss(self.discriminator(real), self.discriminator(fake.detach()))
+            fake = generator(z)
+            loss_d = discriminator_loss(discriminator(real), discriminator(fake.detach()))
         loss_d.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
         self.discriminator.requires_grad_(False)
         with autocast(self.device, bf16):
-            loss_g = generator_loss(self.discriminator(fake))
+            loss_g = generator_loss(unsynced(discriminator)(fake))
         loss_g.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -145,11 +155,13 @@ class GANTask:
 def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, resume: bool = True,
               console: Console | None = None, summary: dict | None = None, run_dir: Path | None = None) -> dict:
     """The GAN's loop; returns the final summary, as the shared loop's train() does."""
-    console = console or Console(stderr=True)
+    main = current_shard().main
+    console = (console or Console(stderr=True)) if main else Console(quiet=True)
     model = task.model
     opt = task.optimizer(cfg)
     run = Run(task, cfg, out, opt, resume, console, summary, run_dir)
     loop = run.loop
+    task.nets = tuple(wrap(net, device, cfg.compile) for net in (task.generator, task.discriminator))
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -162,7 +174,7 @@ def train_gan(task: GANTask, cfg: TrainConfig, out: Path, device: torch.device, 
         images, t0, pending = 0, time.perf_counter(), []
         while loop["step"] < cfg.max_steps:
             step = loop["step"]
-            torch.manual_seed(cfg.seed * 7919 + step)  # latents depend on the step alone: resumable
+            torch.manual_seed(cfg.seed * 7919 + step)  # latents depend on the step alone: resumable, alike on all ranks
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             pending.append(torch.stack(task.train_step(step, opt, cfg.bf16)))

@@ -29,6 +29,7 @@ from core.text.evaluate import gpt_bits_per_char
 from core.text.generate import GPTDecoder, generate_text
 from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
+from core.train.distributed import current_shard, from_main
 from core.train.loop import TrainConfig
 
 
@@ -68,16 +69,19 @@ class GPTTask:
         self.device = device
         self.data = data
         self.train_cfg = train_cfg
+        self.shard = current_shard()
+        self.shard.rows(data.batch_size)  # refuse a batch the processes cannot share before any work
         train_text = read_text(data.train)
         self.valid_text = read_text(data.valid)
         pre_texts = [read_prose(path) for path in data.pretrain]
-        self.tokenizer = tokenizer or Tokenizer.train([train_text] + [t[:len(train_text)] for t in pre_texts],
-                                                      data.vocab_size)
+        self.tokenizer = tokenizer or Tokenizer(from_main(lambda: Tokenizer.train(
+            [train_text] + [t[:len(train_text)] for t in pre_texts], data.vocab_size).model_bytes))
         sources = [source_name(p) for p in [data.train] + data.pretrain] if data.source_tokens else []
         config = replace(config, sources=sources, vocab_size=self.tokenizer.vocab_size + len(sources))
         self.config = config
         self.prefix = [config.source_token(config.sources[0])] if config.sources else []
         self.model = GPT(config).to(device)
+        self.net = self.model
         self.train_ids = torch.tensor(self.tokenizer.encode(train_text), dtype=torch.long)
         self.pre_ids = [torch.tensor(self.tokenizer.encode(t), dtype=torch.long) for t in pre_texts]
         for name, ids in [(data.train, self.train_ids)] + list(zip(data.pretrain, self.pre_ids)):
@@ -98,7 +102,8 @@ class GPTTask:
         return torch.cat([tag, x], 1), torch.stack([ids[s:s + T + 1] for s in starts])
 
     def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        # seeded by step, so a resumed run sees the same batches
+        """This process's rows of the batch of `step`; the batch is seeded by the step, so a resumed run sees
+        the same batches, whatever the number of processes."""
         gen = torch.Generator().manual_seed(self.train_cfg.seed * 1_000_003 + step)
         B = self.data.batch_size
         mixing = self.pre_ids and step < self.data.pretrain_frac * self.train_cfg.max_steps
@@ -109,11 +114,12 @@ class GPTTask:
             if n:
                 px, py = self._windows(ids, n, gen, 1 + i)
                 xs, ys = torch.cat([xs, px]), torch.cat([ys, py])
-        return xs.to(self.device), ys.to(self.device)
+        rows = self.shard.rows(B)
+        return xs[rows].to(self.device), ys[rows].to(self.device)
 
     def loss(self, step: int) -> tuple[torch.Tensor, int]:
         x, y = self.batch(step)
-        _, loss = self.model(x, y)
+        _, loss = self.net(x, y)
         return loss, x.numel()
 
     def evaluate(self) -> dict[str, float]:

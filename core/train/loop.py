@@ -5,14 +5,14 @@ evaluation on valid every `eval_every` steps, the best-on-valid checkpoint
 written atomically, a resume file so a killed run picks up where it stopped,
 and a rich progress bar (loss, throughput, ETA). A model plugs in through a
 `Task`: it says how to compute a training loss, how to evaluate, how to write
-its checkpoint and, optionally, how to show a sample.
+its checkpoint and, optionally, how to show a sample. Under torchrun the same
+loop runs on every process (core/train/distributed.py).
 """
 from __future__ import annotations
 
 import base64
 import json
 import math
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Protocol
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -27,10 +28,14 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from safetensors.torch import load_file, save_file
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save
 
-from core.checkpoints import atomic_write
+from core.checkpoints import CheckpointError, fit_problems
+from core.files import atomic_write
+from core.safe_text import terminal_safe
 from core.device import autocast
+from core.train.distributed import current_shard, wrap
 
 
 @dataclass
@@ -47,14 +52,16 @@ class TrainConfig:
     seed: int = 1337
     log_every: int = 50
     snapshots: bool = False  # also write the weights at every evaluation, for `inkhorn average`
+    compile: bool = False  # torch.compile the training step (CUDA)
 
 
 class Task(Protocol):
-    model: torch.nn.Module
+    model: torch.nn.Module  # what checkpoints are written from
+    net: torch.nn.Module  # what loss() runs: the model, or the wrapper train() sets (DDP, torch.compile)
     unit: str  # what throughput counts, e.g. "tok"
 
     def loss(self, step: int) -> tuple[torch.Tensor, int]:
-        """Training loss for `step` and how many units it covered."""
+        """Training loss of this process's rows of the batch of `step`, and how many units they hold."""
 
     def evaluate(self) -> dict[str, float]:
         """Metrics on valid; must hold 'metric' (lower is better)."""
@@ -92,6 +99,13 @@ def snapshot_path(out: Path, step: int, run_dir: Path | None = None) -> Path:
     return (Path(run_dir) if run_dir else Path(out).parent) / f"{Path(out).stem}.step{step:06d}.safetensors"
 
 
+def _run_output(out: Path, resume_file: Path) -> str:
+    """The checkpoint a run writes, as its resume file records it: relative to the run folder when it lies
+    inside it, so a run folder moved elsewhere still resumes."""
+    out, folder = Path(out).resolve(), resume_file.parent.resolve()
+    return str(out.relative_to(folder)) if out.is_relative_to(folder) else str(out)
+
+
 def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, state: dict,
                 tokenizer: bytes | None = None) -> None:
     """Full-precision weights, optimizer moments, loop state and the tokenizer, without pickle."""
@@ -104,36 +118,57 @@ def save_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer, 
     meta = {"loop": json.dumps(state), "param_groups": json.dumps(opt_state["param_groups"])}
     if tokenizer is not None:
         meta["tokenizer"] = base64.b64encode(tokenizer).decode("ascii")
-    atomic_write(path, lambda tmp: save_file(tensors, tmp, metadata=meta))
+    atomic_write(path, save(tensors, metadata=meta))
+
+
+def _cannot_resume(path: Path, why: str) -> CheckpointError:
+    return CheckpointError(f"{path} cannot be resumed: {why}. Start the run afresh with --fresh (the resume file "
+                           "is then replaced), or give the flags the run was started with.")
+
+
+def _read_resume(path: Path, tensors: bool = True) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The metadata and (unless tensors=False) the tensors of a resume file; a truncated or damaged
+    one is said to be."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            return f.metadata() or {}, {name: f.get_tensor(name) for name in f.keys()} if tensors else {}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise _cannot_resume(path, f"it is truncated or damaged ({e})") from e
 
 
 def resume_tokenizer(out: Path, run_dir: Path | None = None) -> bytes | None:
     """The tokenizer a resumable run of `out` was started with: a resumed run must
     keep it, since retraining SentencePiece need not give byte-identical ids."""
-    from safetensors import safe_open
-
     path = resume_path(out, run_dir)
     if not path.exists():
         return None
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-    return base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None
+    meta, _ = _read_resume(path, tensors=False)
+    try:
+        return base64.b64decode(meta["tokenizer"]) if "tokenizer" in meta else None
+    except ValueError as e:
+        raise _cannot_resume(path, f"its tokenizer is damaged ({e})") from e
 
 
 def load_resume(path: Path, model: torch.nn.Module, opt: torch.optim.Optimizer) -> dict:
-    from safetensors import safe_open
-
-    tensors = load_file(str(path))
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata()
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, strict=False)
+    """Put a resume file's weights and optimizer state into `model` and `opt`; return the loop state. A file
+    of another architecture (the flags changed since) or a damaged one is refused, naming --fresh."""
+    meta, tensors = _read_resume(path)
+    weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items() if k not in getattr(model, "tied_weights", ())}
+    problems = fit_problems(own, {k: tuple(v.shape) for k, v in weights.items()})
+    if problems:
+        raise _cannot_resume(path, "it holds another model than these flags build (" + "; ".join(problems) + ")")
     state: dict = {}
-    for name, val in tensors.items():
-        if name.startswith("optim."):
-            _, idx, key = name.split(".", 2)
-            state.setdefault(int(idx), {})[key] = val
-    opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
-    return json.loads(meta["loop"])
+    try:
+        for name, val in tensors.items():
+            if name.startswith("optim."):
+                _, idx, key = name.split(".", 2)
+                state.setdefault(int(idx), {})[key] = val
+        model.load_state_dict(weights, strict=False)
+        opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+        return json.loads(meta["loop"])
+    except (KeyError, ValueError, RuntimeError) as e:
+        raise _cannot_resume(path, f"its optimizer or loop state does not fit ({e})") from e
 
 
 class Run:
@@ -144,11 +179,12 @@ class Run:
     def __init__(self, task, cfg: TrainConfig, out: Path, opt: torch.optim.Optimizer, resume: bool,
                  console: Console, summary: dict | None, run_dir: Path | None = None):
         self.task, self.cfg, self.out, self.opt, self.console = task, cfg, out, opt, console
+        self.main = current_shard().main
         self.summary = dict(summary or {})
         self.run_dir = run_dir
         self.resume_file = resume_path(out, run_dir)
         self.loop = {"step": 0, "best": float("inf"), "best_step": -1, "seconds": 0.0, "history": [],
-                     "out": str(Path(out).resolve())}
+                     "out": _run_output(out, self.resume_file)}
         if resume and self.resume_file.exists():
             loop = load_resume(self.resume_file, task.model, opt)
             if loop.get("out", self.loop["out"]) != self.loop["out"]:
@@ -158,37 +194,40 @@ class Run:
             console.log(f"resuming from step {self.loop['step']} (best valid {self.loop['best']:.4f})")
 
     def evaluate(self, step: int) -> None:
-        """Evaluate, keep the checkpoint if it is the best so far, show a sample, write the resume file."""
+        """Evaluate, keep the checkpoint if it is the best so far, show a sample, write the resume file.
+        Every process evaluates; only the first writes."""
         task, loop, model = self.task, self.loop, self.task.model
         model.eval()
         with torch.no_grad():
             metrics = task.evaluate()
-            sample = task.sample()
+            sample = task.sample() if self.main else None
         model.train()
         loop["history"].append({"step": step, **metrics})
         improved = metrics["metric"] < loop["best"]
         if improved:
             loop["best"], loop["best_step"] = metrics["metric"], step
+        if not self.main:
+            return
         summary = {**self.summary, **_summary(self.cfg, loop, metrics)}
         if improved:
             task.save(self.out, summary)
         if self.cfg.snapshots:  # at a best step the snapshot is the file just written: copy it
             snap = snapshot_path(self.out, step, self.run_dir)
             if improved:
-                atomic_write(snap, lambda tmp: shutil.copyfile(self.out, tmp))
+                atomic_write(snap, self.out.read_bytes())
             else:
                 task.save(snap, summary)
         shown = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
         self.console.log(f"step {step}: {shown}" + ("  [green]saved best[/]" if improved else ""))
         if sample:
-            self.console.log(f"[dim]sample: {sample!r}[/]")
+            self.console.log(f"[dim]sample: {escape(repr(sample))}[/]")  # a sample may hold "[/]"
         tokenizer = getattr(task, "tokenizer", None)
         save_resume(self.resume_file, model, self.opt, loop, tokenizer.model_bytes if tokenizer is not None else None)
 
     def result(self, metric_name: str = "metric") -> dict:
         loop = self.loop
         self.console.log(f"done: best valid {metric_name} {loop['best']:.4f} at step {loop['best_step']}; "
-                         f"checkpoint {self.out}")
+                         f"checkpoint {escape(terminal_safe(str(self.out)))}")
         return _summary(self.cfg, loop, loop["history"][-1] if loop["history"] else {})
 
 
@@ -196,11 +235,13 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
           console: Console | None = None, summary: dict | None = None, run_dir: Path | None = None) -> dict:
     """Run the loop; returns the final summary (best metric, steps, time). The resume file and any
     snapshots go to `run_dir` (default: beside `out`)."""
-    console = console or Console(stderr=True)
+    shard = current_shard()
+    console = (console or Console(stderr=True)) if shard.main else Console(quiet=True)
     model = task.model
     opt = make_optimizer(model, cfg, device)
     run = Run(task, cfg, out, opt, resume, console, summary, run_dir)
     loop = run.loop
+    task.net = wrap(model, device, cfg.compile)
 
     model.train()
     columns = [TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -211,7 +252,8 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
         units, t0, smooth = 0, time.perf_counter(), None
         while loop["step"] < cfg.max_steps:
             step = loop["step"]
-            torch.manual_seed(cfg.seed * 7919 + step)  # dropout masks depend on the step alone: resumable
+            # dropout masks depend on the step and rank alone: resumable, and each rank draws its own
+            torch.manual_seed((cfg.seed * 7919 + step) * shard.world + shard.rank)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, cfg)
             with autocast(device, cfg.bf16):
@@ -221,7 +263,7 @@ def train(task: Task, cfg: TrainConfig, out: Path, device: torch.device, resume:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             opt.zero_grad(set_to_none=True)
-            units += n
+            units += n * shard.world  # throughput of all processes, each covering an equal share
             smooth = loss.item() if smooth is None else 0.95 * smooth + 0.05 * loss.item()
             loop["step"] = step + 1
             elapsed = time.perf_counter() - t0

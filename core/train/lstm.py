@@ -4,7 +4,8 @@ The token stream is cut into `batch_size` contiguous streams; step s reads the
 next `bptt` tokens of each, and the recurrent state is carried from one step
 to the next (detached), so the network learns from context longer than one
 segment. Each pass over the data starts at a different offset so segment
-boundaries move.
+boundaries move. Under torchrun each process reads its own streams and carries
+their state.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from core.text.evaluate import recurrent_bits_per_char
 from core.text.generate import generate_text
 from core.text.sampling import SamplerSettings
 from core.tokenizer import Tokenizer
+from core.train.distributed import current_shard, from_main
 from core.train.loop import TrainConfig
 
 
@@ -38,12 +40,16 @@ class LSTMTask:
                  tokenizer: Tokenizer | None = None):
         self.device = device
         self.data = data
+        self.shard = current_shard()
+        self.shard.rows(data.batch_size)  # refuse a batch the processes cannot share before any work
         train_text = read_text(data.train)
         self.valid_text = read_text(data.valid)
-        self.tokenizer = tokenizer or Tokenizer.train([train_text], data.vocab_size)
+        self.tokenizer = tokenizer or Tokenizer(from_main(
+            lambda: Tokenizer.train([train_text], data.vocab_size).model_bytes))
         config = replace(config, vocab_size=self.tokenizer.vocab_size)
         self.config = config
         self.model = RecurrentLM(config).to(device)
+        self.net = self.model
         ids = torch.tensor(self.tokenizer.encode(train_text), dtype=torch.long)
         self.stream_len = (ids.numel() - 1) // data.batch_size
         if self.stream_len < 2 * config.bptt:
@@ -58,14 +64,14 @@ class LSTMTask:
         if k == 0:
             self.state = None  # a new pass starts from a fresh state
         offset = (epoch * 37) % T  # shift segment boundaries from pass to pass
-        starts = torch.arange(B) * self.stream_len + offset + k * T
+        starts = (torch.arange(B) * self.stream_len + offset + k * T)[self.shard.rows(B)]
         x = torch.stack([self.ids[s:s + T] for s in starts])
         y = torch.stack([self.ids[s + 1:s + T + 1] for s in starts])
         return x.to(self.device), y.to(self.device)
 
     def loss(self, step: int) -> tuple[torch.Tensor, int]:
         x, y = self.batch(step)
-        _, loss, state = self.model(x, y, detach_state(self.state))
+        _, loss, state = self.net(x, y, detach_state(self.state))
         self.state = detach_state(state)
         return loss, x.numel()
 

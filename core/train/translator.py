@@ -7,7 +7,10 @@ pairs, so the one embedding serves both languages. Pairs are sorted by length
 (ties in a seeded random order) and cut into batches whose padded size stays
 within `tokens_per_batch`, so little of each batch is padding; each epoch
 visits the batches in a new order, seeded by the epoch, so a resumed run sees
-the same batches.
+the same batches. Under torchrun each process takes a near-equal share of the
+rows of every batch, and each share's loss is its token sum over the whole
+batch's target tokens (times the number of processes, which DDP divides by),
+so the step is the one process's step whatever the shares hold.
 
 People do not type like Tatoeba: they leave out the final full stop and the
 capital letter. So beside each training pair the data holds, for a share of
@@ -33,11 +36,13 @@ import torch.nn.functional as F
 from core.checkpoints import Checkpoint, save_checkpoint, state_tensors
 from core.models.translator import Translator, TranslatorConfig
 from core.tokenizer import Tokenizer
+from core.train.distributed import current_shard, from_main
 from core.train.loop import TrainConfig
 from core.translate.evaluate import evaluate_translator, read_pairs
+from core.translate.sentences import with_small_first_letter, without_final_punctuation
 from core.translate.translator import EnFrTranslator
 
-Batch = tuple[torch.Tensor, torch.Tensor, int]  # padded sources, padded targets, tokens that are not padding
+Batch = tuple[torch.Tensor, torch.Tensor, list[int]]  # padded sources, padded targets, each row's real tokens
 
 
 @dataclass
@@ -53,16 +58,7 @@ class TranslatorData:
     lowercased: float = 0.0          # share of pairs also trained with a small first English letter
 
 
-FINAL_PUNCTUATION = ".!?…;:"
 SHORT_WORDS = 2  # pairs of at most this many English words get every variant
-
-
-def without_final_punctuation(text: str) -> str:
-    return text.rstrip(FINAL_PUNCTUATION + " ")
-
-
-def with_small_first_letter(text: str) -> str:
-    return text[:1].lower() + text[1:]
 
 
 def typing_variants(pairs: list[tuple[str, str]], unpunctuated: float, lowercased: float,
@@ -116,26 +112,34 @@ class TranslatorTask:
                  tokenizer: Tokenizer | None = None):
         self.device = device
         self.data = data
+        self.shard = current_shard()
         train_pairs = read_pairs(data.train)
         self.valid_pairs = read_pairs(data.valid)
-        self.tokenizer = tokenizer or Tokenizer.train(["\n".join(en for en, _ in train_pairs),
-                                                       "\n".join(fr for _, fr in train_pairs)], data.vocab_size)
+        self.tokenizer = tokenizer or Tokenizer(from_main(lambda: Tokenizer.train(
+            ["\n".join(en for en, _ in train_pairs), "\n".join(fr for _, fr in train_pairs)],
+            data.vocab_size).model_bytes))
         tok = self.tokenizer
         config = replace(config, vocab_size=tok.vocab_size, pad_id=tok.pad_id, bos_id=tok.bos_id, eos_id=tok.eos_id)
         self.config = config
         self.model = Translator(config).to(device)
+        self.net = self.model
         self.translator = EnFrTranslator(self.model, tok, device)
         variants = typing_variants(train_pairs, data.unpunctuated, data.lowercased, train_cfg.seed)
         self.train_batches, self.skipped = self._batches(train_pairs + variants, train_cfg.seed)
         self.variant_pairs = len(variants)
         if not self.train_batches:
             raise ValueError(f"no training pair of {data.train} fits in {config.max_len} tokens")
+        fewest = min(len(src) for src, _, _ in self.train_batches)
+        if fewest < self.shard.world:
+            raise ValueError(f"a batch of {fewest} sentences cannot give each of {self.shard.world} processes one: "
+                             "raise --tokens-per-batch")
         self.valid_batches, _ = self._batches(self.valid_pairs, 0)
         self.seed = train_cfg.seed
         self._epoch_order: tuple[int, list[int]] | None = None
 
     def _batches(self, pairs: list[tuple[str, str]], seed: int) -> tuple[list[Batch], int]:
-        """Padded (source, target, real tokens) batches on the device; pairs too long for the model are skipped."""
+        """Padded (source, target, real tokens of each row) batches on the device; pairs too long for the model
+        are skipped."""
         tok, cfg = self.tokenizer, self.config
         # SentencePiece encodes a whole list in one call, far faster than one call per sentence
         src = [ids + [cfg.eos_id] for ids in tok.encode([en for en, _ in pairs])]
@@ -145,7 +149,7 @@ class TranslatorTask:
         batches = []
         for rows in length_batches([len(s) for s in src], [len(t) for t in tgt], self.data.tokens_per_batch,
                                    self.data.max_sentences, seed):
-            real = sum(len(src[i]) + len(tgt[i]) - 1 for i in rows)
+            real = [len(src[i]) + len(tgt[i]) - 1 for i in rows]
             batches.append((padded([src[i] for i in rows], cfg.pad_id).to(self.device),
                             padded([tgt[i] for i in rows], cfg.pad_id).to(self.device), real))
         return batches, len(pairs) - len(fits)
@@ -160,8 +164,12 @@ class TranslatorTask:
 
     def loss(self, step: int) -> tuple[torch.Tensor, int]:
         src, tgt, real = self.batch(step)
-        _, loss = self.model(src, tgt[:, :-1], tgt[:, 1:], label_smoothing=self.data.label_smoothing)
-        return loss, real
+        pad, targets = self.config.pad_id, tgt[:, 1:]
+        rows = self.shard.share(src.size(0))
+        logits, _ = self.net(src[rows], tgt[rows, :-1])
+        total = F.cross_entropy(logits.flatten(0, 1).float(), targets[rows].flatten(), ignore_index=pad,
+                                label_smoothing=self.data.label_smoothing, reduction="sum")
+        return total / (targets != pad).sum() * self.shard.world, sum(real[rows])
 
     def valid_loss(self) -> float:
         total, count = 0.0, 0

@@ -22,6 +22,7 @@ from core.art.png import save_grid
 from core.checkpoints import save_checkpoint
 from core.models.vae import VAE, VAEConfig
 from core.train.curves import RunLog, plot
+from core.train.distributed import current_shard
 from core.train.loop import TrainConfig
 from core.train.pictures import Batches, ImageData
 
@@ -59,22 +60,26 @@ class VAETask:
     def __init__(self, config: VAEConfig, data: ImageData, train_cfg: TrainConfig, device: torch.device,
                  run_dir: Path, fresh: bool = False):
         self.config, self.data, self.device, self.run_dir = config, data, device, Path(run_dir)
+        shard = current_shard()
         self.train_set = load_split(data.folder, "train", config.image_size, data.limit)
         self.valid_set = load_split(data.folder, "valid", config.image_size)
-        self.batches = Batches(self.train_set.images, data.batch_size, train_cfg.seed, device)
+        self.batches = Batches(self.train_set.images, data.batch_size, train_cfg.seed, device,
+                               shard.rows(data.batch_size))
         self.model = VAE(config).to(device)
         if device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
-        self.log = RunLog(self.run_dir / "log.jsonl", fresh)
+        self.net = self.model
+        self.log = RunLog(self.run_dir / "log.jsonl", fresh, writes=shard.main)
         self.pending: list[torch.Tensor] = []  # per step (loss, sse, kl), logged at each evaluation
         self.step = 0
         self.fixed_z = latents(0, 24, config.latent_dim)
 
     def loss(self, step: int) -> tuple[torch.Tensor, int]:
-        out = self.model(self.batches(step))
+        x = self.batches(step)
+        out = self.net(x)
         self.step = step + 1
         self.pending.append(torch.stack([out["loss"], out["sse"], out["kl"]]).detach())
-        return out["loss"], self.data.batch_size
+        return out["loss"], x.shape[0]
 
     def _log_training(self) -> None:
         if not self.pending:

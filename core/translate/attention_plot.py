@@ -7,21 +7,25 @@ app draws the heatmap on its UI thread.
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
 
+from core.files import write_exclusive
+from core.safe_text import terminal_safe
+
 if TYPE_CHECKING:
-    from core.translate.translator import Translation
+    from core.translate.translator import SentenceTranslation
 
 # viridis at five stops: dark for little attention, bright for much, readable on light and dark terminals
 _STOPS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 LABEL_WIDTH = 10
 
 
-def _weights(t: "Translation") -> list[list[float]]:
+def _weights(t: "SentenceTranslation") -> list[list[float]]:
     if t.attention is None or not t.target_tokens:
         raise ValueError("there is no attention to draw: nothing was translated")
     return t.attention.tolist()
@@ -37,11 +41,11 @@ def colour(value: float) -> str:
 
 
 def _label(piece: str, width: int) -> str:
-    piece = piece.strip() or "␣"
+    piece = terminal_safe(piece).strip() or "␣"  # a piece is whatever the tokenizer holds
     return piece if len(piece) <= width else piece[:width - 1] + "…"
 
 
-def attention_heatmap(t: "Translation", width: int = 80) -> Text:
+def attention_heatmap(t: "SentenceTranslation", width: int = 80) -> Text:
     """Half-block heatmap: each text row holds two French tokens, the upper half named on the
     left, the lower half on the right; English tokens head the columns. Brighter = more attention."""
     rows = _weights(t)
@@ -67,8 +71,9 @@ def attention_heatmap(t: "Translation", width: int = 80) -> Text:
     return text
 
 
-def save_attention_png(t: "Translation", path: str | Path) -> Path:
-    """The heatmap as a PNG with every token labelled; matplotlib's Agg canvas, no display needed."""
+def save_attention_png(t: "SentenceTranslation", path: str | Path, force: bool = False) -> Path:
+    """The heatmap as a PNG with every token labelled; matplotlib's Agg canvas, no display needed. A file
+    already at `path` is replaced only with `force` (core/files.py: atomic, never through a link)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -87,7 +92,6 @@ def save_attention_png(t: "Translation", path: str | Path) -> Path:
     ax.set_title(title if len(title) < 160 else title[:157] + "…", fontsize=9, wrap=True)
     fig.colorbar(image, ax=ax, label="cross-attention (mean of heads and layers)")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    return path
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return write_exclusive(path, buffer.getvalue(), force)

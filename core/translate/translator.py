@@ -1,11 +1,13 @@
 """English→French translation with the from-scratch Transformer: a loaded translator, batched.
 
-Each Translation carries the cross-attention weights of the tokens it
+A text is cut into lines and sentences (core/translate/sentences.py); every
+sentence of every text given goes through the model in one set of batches,
+and the translations are put back into the lines they came from. Each
+sentence's translation carries the cross-attention weights of the tokens it
 produced, for the heatmaps of core/translate/attention_plot.py.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,39 +15,46 @@ import numpy as np
 import torch
 
 from core.catalog import by_kind
-from core.checkpoints import CheckpointError, load_model
+from core.checkpoints import load_model
+from core.limits import MAX_BATCH, MAX_BEAM, MAX_DECODE_ROWS, check_int, check_number
 from core.models.translator import Translator
 from core.tokenizer import Tokenizer
 from core.translate.search import LENGTH_PENALTY, beam_search, greedy_decode
+from core.translate.sentences import join_text, split_text
+
+
+LENGTH_PENALTY_RANGE = (0.0, 5.0)  # GNMT uses 0.6-1.0; past a few, only the longest output can win
+
+
+def check_decoding(beam: int, length_penalty: float, batch_size: int) -> None:
+    """Refuse decoding settings the search cannot use, in the words the command line and the app share."""
+    check_int("beam", beam, 1, MAX_BEAM)
+    check_number("length penalty", length_penalty, *LENGTH_PENALTY_RANGE)
+    check_int("batch size", batch_size, 1, MAX_BATCH)
 
 
 @dataclass
-class Translation:
-    source: str                          # the sentence as given
-    text: str                            # its French translation ("" for an empty line)
+class SentenceTranslation:
+    source: str                          # the sentence as the model read it
+    text: str = ""                       # its French translation
     source_tokens: list[str] = field(default_factory=list)  # the pieces the encoder read, </s> included
     target_tokens: list[str] = field(default_factory=list)  # the pieces produced, </s> included
     attention: np.ndarray | None = None  # (len(target_tokens), len(source_tokens)) cross-attention weights
     log_prob: float = 0.0                # of target_tokens under the model
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Translation:
+    source: str                          # the text as given
+    text: str                            # its French translation, line for line ("" for an empty text)
+    sentences: list[SentenceTranslation] = field(default_factory=list)  # in order, across the lines
     notes: list[str] = field(default_factory=list)  # what was done to the input, for the user
-
-
-def clean_source(text: str) -> tuple[str, list[str]]:
-    """One line of plain text: control characters go, line breaks and tabs become spaces."""
-    notes = []
-    lines = text.splitlines()
-    if sum(1 for line in lines if line.strip()) > 1:
-        notes.append(f"joined {len(lines)} lines into one")
-    flat = " ".join(lines).replace("\t", " ")
-    cleaned = "".join(ch for ch in flat if unicodedata.category(ch) != "Cc")
-    if len(cleaned) != len(flat):
-        notes.append(f"removed {len(flat) - len(cleaned)} control character(s)")
-    return " ".join(cleaned.split()), notes
 
 
 @dataclass
 class EnFrTranslator:
-    """A loaded translator: model, tokenizer and device, ready to translate lists of sentences."""
+    """A loaded translator: model, tokenizer and device, ready to translate lists of texts."""
     model: Translator
     tokenizer: Tokenizer
     device: torch.device
@@ -59,23 +68,40 @@ class EnFrTranslator:
     def max_source_tokens(self) -> int:
         return self.model.config.max_len - 1  # room for </s>
 
-    def translate(self, sentences: list[str], beam: int = 4, length_penalty: float = LENGTH_PENALTY,
+    def translate(self, texts: list[str], beam: int = 4, length_penalty: float = LENGTH_PENALTY,
                   batch_size: int = 64) -> list[Translation]:
-        """Translate every sentence; beam 1 is greedy. Empty lines come back empty, with a note."""
-        if beam < 1:
-            raise ValueError(f"beam must be 1 or more, not {beam}")
-        results = [Translation(source=s, text="") for s in sentences]
+        """Translate every text (a sentence, a paragraph, several lines); beam 1 is greedy. Line breaks and
+        blank lines are kept; an empty text comes back empty, with a note."""
+        layouts = []
+        for text in texts:
+            lines, removed = split_text(text)
+            notes = [f"removed {removed} control character(s)"] if removed else []
+            if not any(lines):
+                notes.append("empty line: nothing to translate")
+            layouts.append((lines, notes))
+        done = iter(self.translate_sentences([s for lines, _ in layouts for line in lines for s in line], beam,
+                                             length_penalty, batch_size))
+        results = []
+        for text, (lines, notes) in zip(texts, layouts):
+            translated = [[next(done) for _ in line] for line in lines]
+            sentences = [s for line in translated for s in line]
+            results.append(Translation(text, join_text([[s.text for s in line] for line in translated]), sentences,
+                                       notes + [note for s in sentences for note in s.notes]))
+        return results
+
+    def translate_sentences(self, sentences: list[str], beam: int = 4, length_penalty: float = LENGTH_PENALTY,
+                            batch_size: int = 64) -> list[SentenceTranslation]:
+        """Translate each sentence as one, in batches of similar lengths (the encoder runs once a batch). A batch
+        holds at most MAX_DECODE_ROWS sentences x beams, so memory stays bounded whatever the flags."""
+        check_decoding(beam, length_penalty, batch_size)
+        batch_size = max(1, min(batch_size, MAX_DECODE_ROWS // beam))
+        results = [SentenceTranslation(source=s) for s in sentences]
         work = []
         for i, sentence in enumerate(sentences):
-            cleaned, notes = clean_source(sentence)
-            results[i].notes.extend(notes)
-            if not cleaned:
-                results[i].notes.append("empty line: nothing to translate")
-                continue
-            ids = self.tokenizer.encode(cleaned)
+            ids = self.tokenizer.encode(sentence)
             if len(ids) > self.max_source_tokens:
                 kept = self.tokenizer.decode(ids[:self.max_source_tokens])
-                results[i].notes.append(f"input is {len(ids)} tokens; the model reads only the first "
+                results[i].notes.append(f"a sentence is {len(ids)} tokens; the model reads only the first "
                                         f"{self.max_source_tokens} (up to “…{kept[-30:]}”)")
                 ids = ids[:self.max_source_tokens]
             work.append((i, ids + [self.model.config.eos_id]))
@@ -92,7 +118,7 @@ class EnFrTranslator:
                     beam_search(self.model, src, beam, length_penalty)
             for (i, ids), (out, attn, log_prob) in zip(chunk, decoded):
                 r = results[i]
-                r.text = self.tokenizer.decode([t for t in out if t != self.model.config.eos_id])
+                r.text = self.tokenizer.decode([t for t in out if t != self.model.config.eos_id]).strip()
                 r.source_tokens = [self.tokenizer.piece(t) for t in ids]
                 r.target_tokens = [self.tokenizer.piece(t) for t in out]
                 r.attention = attn[:, :len(ids)].cpu().numpy()
@@ -103,7 +129,4 @@ class EnFrTranslator:
 def load_translator(path: str | Path | None = None, device: str | torch.device | None = None) -> EnFrTranslator:
     """The checkpoint at `path` (default: the shipped en-fr translator)."""
     loaded = load_model(path or by_kind("translator").name, "translator", device)
-    if loaded.checkpoint.tokenizer is None:
-        raise CheckpointError(f"{loaded.path} carries no tokenizer")
-    return EnFrTranslator(loaded.model, Tokenizer(loaded.checkpoint.tokenizer), loaded.device, loaded.path,
-                          loaded.checkpoint.training)
+    return EnFrTranslator(loaded.model, loaded.tokenizer, loaded.device, loaded.path, loaded.checkpoint.training)

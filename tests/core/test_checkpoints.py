@@ -1,4 +1,5 @@
 import copy
+import errno
 import json
 
 import pytest
@@ -101,11 +102,11 @@ def test_write_is_atomic(tmp_path, tiny_gpt, tiny_tokenizer, monkeypatch):
     path = _save(tmp_path / "m.safetensors", tiny_gpt, tiny_tokenizer)
     before = path.read_bytes()
 
-    def broken(*a, **k):
-        raise OSError("disk full")
+    def full_disk(fd):  # where a full disk shows: the data cannot be flushed
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("core.checkpoints.save_file", broken)
-    with pytest.raises(OSError):
+    monkeypatch.setattr("core.files.os.fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
         _save(path, tiny_gpt, tiny_tokenizer)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]

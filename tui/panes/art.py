@@ -23,6 +23,8 @@ from core.art.arithmetic import ARITHMETIC_STRENGTH, analogies, expression
 from core.art.png import save_grid
 from core import catalog
 from core.catalog import by_kind, output_dir
+from core.limits import MAX_SEED
+from core.safe_text import terminal_safe
 from core.text.sampling import new_seed
 from tui import keys
 from tui.panes.base import ModelPane, ModelState, not_landed_message
@@ -113,7 +115,8 @@ class ArtPane(ModelPane):
 
     def _show_footer(self) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"saved {shown(self.saved)}  (y copies the path)" if self.saved else "nothing saved yet")
+        text.append(terminal_safe(f"saved {shown(self.saved)}  (y copies the path)") if self.saved else
+                    "nothing saved yet")
         text.append("\n" + by_kind(self.kind).licence, "dim italic")
         self.query_one("#art-footer", Static).update(text)
 
@@ -237,7 +240,7 @@ class ArtPane(ModelPane):
         self._mode("arithmetic")
 
     def action_seed(self, delta: int) -> None:
-        self.seed = max(0, self.seed + delta)
+        self.seed = min(MAX_SEED, max(0, self.seed + delta))
         self._reseeded()
 
     def action_new_seed(self) -> None:

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from core import catalog
+from core.safe_text import terminal_safe
 from tui.paths import shown
 
 
@@ -37,7 +38,8 @@ def not_landed_message(names: list[str]) -> Text:
     text = Text()
     text.append(f"{' and '.join(e.title for e in entries)} {'has' if len(entries) == 1 else 'have'} "
                 "not landed yet.\n\n", "bold")
-    text.append(f"There is no checkpoint at {' or '.join(shown(e.path) for e in entries)}.\nTrain one with:\n\n")
+    places = terminal_safe(" or ".join(shown(e.path) for e in entries))  # $INKHORN_CHECKPOINTS may hold anything
+    text.append(f"There is no checkpoint at {places}.\nTrain one with:\n\n")
     text.append("\n".join(f"    {e.train}" for e in entries), "bold")
     return text
 
@@ -102,7 +104,7 @@ class ModelPane(Vertical):
 
     # ----- status -------------------------------------------------------------------------------
     def set_status(self, status: str) -> None:
-        self.status = status
+        self.status = terminal_safe(status)  # it may hold a model's or a file's name
         self.post_message(self.StatusChanged(self))
 
     def model_status(self, label: str, params: int, extra: str = "") -> str:
@@ -131,9 +133,9 @@ class ModelPane(Vertical):
             device = choose_device()
             model = self.build(name, device.device)
         except CheckpointError as e:
-            self.post_message(self.LoadFailed(name, str(e)))
+            self.post_message(self.LoadFailed(name, terminal_safe(str(e))))
         except Exception as e:  # a broken install or file never takes the app down
-            self.post_message(self.LoadFailed(name, f"{type(e).__name__}: {e}"))
+            self.post_message(self.LoadFailed(name, terminal_safe(f"{type(e).__name__}: {e}")))
         else:
             self.post_message(self.ModelLoaded(name, model, device.label))
 

@@ -1,4 +1,4 @@
-"""A translation's cross-attention as a half-block heatmap, redrawn to fit the widget's width."""
+"""A translation's cross-attention as half-block heatmaps, one per sentence, redrawn to fit the widget's width."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -16,19 +16,27 @@ class AttentionView(Widget):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.translation = None  # core.translate.Translation on show, if it has attention
+        self.sentences = []  # core.translate.translator.SentenceTranslation of the text on show
 
     def show(self, translation) -> None:
-        self.translation = translation if translation is not None and translation.target_tokens else None
+        """`translation`: a core.translate.translator.Translation, or None to clear."""
+        self.sentences = [s for s in translation.sentences if s.target_tokens] if translation is not None else []
         self.refresh(layout=True)
 
-    def _heatmap(self, width: int) -> Text:
-        if self.translation is None:
+    def _heatmaps(self, width: int) -> Text:
+        if not self.sentences:
             return Text("The cross-attention of the translation shows here.", style="dim")
-        return attention_heatmap(self.translation, width)
+        text = Text()
+        for i, sentence in enumerate(self.sentences):
+            if i:
+                text.append("\n\n")
+            if len(self.sentences) > 1:
+                text.append(f"sentence {i + 1} of {len(self.sentences)}\n", style="bold")
+            text.append_text(attention_heatmap(sentence, width))
+        return text
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return len(self._heatmap(width).plain.split("\n"))
+        return len(self._heatmaps(width).plain.split("\n"))
 
     def render(self) -> Text:
-        return self._heatmap(self.content_region.width or 80)
+        return self._heatmaps(self.content_region.width or 80)

@@ -1,15 +1,14 @@
 """The writing desk's document on screen: a TextArea whose every edit is also made to the Document
 tree (core/text/desk/document.py), character for character.
 
-The editor's text is the document's text with each control character shown as its Unicode picture
-(one character for one), so an offset means the same in both. What the writer types goes to the
+The editor's text is the document's text with each character a terminal would obey shown as a
+picture (one character for one, core/safe_text.py), so an offset means the same in both. What the writer types goes to the
 tree through `edit`; what the tree changes by itself (a stream, an undo, a move to a sibling) comes
 back through `show`, which replaces only the stretch that differs, so the cursor and the view stay
 where the writer left them, and a cursor at the end of the text follows the stream.
 """
 from __future__ import annotations
 
-import unicodedata
 from bisect import bisect_right
 from typing import Callable
 
@@ -17,16 +16,15 @@ from rich.style import Style
 from rich.text import Text
 from textual.document._edit import Edit
 
+from core.safe_text import pictured, terminal_safe
 from core.text.desk.document import Document
 from textual.widgets import TextArea
 
 from tui import keys
 from tui.widgets.in_order import TextBox
 
-# Control characters (a young model writes them) and the characters Python splits lines at are shown
-# as pictures: never sent to the terminal, never a line break the document does not have.
-_PICTURES = {code: 0x2400 + code for code in range(32) if chr(code) not in "\n\t"} | {0x7F: 0x2421}
-_PICTURES |= {code: 0xFFFD for code in range(0x80, 0xA0)} | {0x2028: 0x2424, 0x2029: 0x2424}
+# Python splits lines at these too: shown as a picture, never a line break the document does not have
+_LINE_SEPARATORS = {0x2028: 0x2424, 0x2029: 0x2424}
 
 # probability bands, from likely to unlikely: readable on dark and light themes in 256 colours
 BANDS = ((0.5, Style(color="green")), (0.2, Style(color="yellow")), (0.05, Style(color="dark_orange")),
@@ -36,13 +34,15 @@ AT_CURSOR = Style(reverse=True)
 
 
 def printable(text: str) -> str:
-    return text.translate(_PICTURES)
+    """The document's text as the editor shows it: what a terminal would obey (a young model writes
+    control characters and escapes) pictured one for one (core/safe_text.py), so offsets stay the same."""
+    return pictured(text).translate(_LINE_SEPARATORS)
 
 
 def typed(text: str) -> str:
-    """What the writer types or pastes, as the document keeps it: line breaks as \\n, no control characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    """What the writer types or pastes, as the document keeps it: line breaks as \\n (a lone CR too),
+    nothing a terminal would obey (core/safe_text.py)."""
+    return terminal_safe(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def common_prefix(a: str, b: str) -> int:

@@ -37,7 +37,7 @@ class Dialog(ModalScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text
+            box.border_title = Text(self.title_text)  # not markup: it may hold a token or a name
             box.border_subtitle = "esc closes"
             if self.about:
                 yield Static(self.about, classes="about")

@@ -7,6 +7,7 @@ import re
 from rich.text import Text
 from textual.widgets import Static
 
+from core.safe_text import pictured
 from core.text.desk.document import Piece
 
 BAR_WIDTH = 11
@@ -24,7 +25,7 @@ def bar(prob: float, width: int = BAR_WIDTH) -> str:
 
 def visible(piece: str, width: int = LABEL_WIDTH) -> str:
     """A token piece with its whitespace made visible, cut to `width`."""
-    label = piece.translate(_VISIBLE) or "∅"
+    label = pictured(piece).translate(_VISIBLE) or "∅"
     return label if len(label) <= width else label[: width - 1] + "…"
 
 

@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.widget import Widget
 
 from core.text.desk.preferences import SHIPPED_PRESETS, Preferences
-from core.text.sampling import SamplerSettings, new_seed
+from core.text.sampling import MAX_TEMPERATURE, REPETITION_RANGE, SamplerSettings, new_seed
 from tui import keys
 from tui.widgets.dialogs import ListDialog, ValueDialog
 from tui.widgets.in_order import KeysInOrder
@@ -23,7 +23,6 @@ from tui.widgets.probability_view import visible
 
 TOP_K_STEPS = (1, 2, 3, 5, 10, 20, 40, 100, 200, 0)  # 0 = off, the widest
 LENGTH_STEPS = (25, 50, 100, 200, 300, 500, 1000, 2000)
-MAX_TEMPERATURE = 2.0
 STOP_CHOICES = ([], ["\n\n"], ["\n"])  # what ↑/↓ step through: none, the end of a paragraph, of a line
 FIELDS = ("preset", "temp", "top-k", "top-p", "min-p", "rep", "max", "seed", "stop", "ban")
 SETTING = {"temp": "temperature", "top-k": "top_k", "top-p": "top_p", "min-p": "min_p", "rep": "repetition_penalty",
@@ -260,7 +259,7 @@ class SamplerBar(KeysInOrder, Widget, can_focus=True):
         self._changed()
 
     def action_repetition(self, delta: float) -> None:
-        self.settings.repetition_penalty = _clamp(self.settings.repetition_penalty + delta, 1.0, 2.0)
+        self.settings.repetition_penalty = _clamp(self.settings.repetition_penalty + delta, *REPETITION_RANGE)
         self._changed()
 
     def action_new_seed(self) -> None:

@@ -12,7 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from core.text.desk.document import Document, Node
-from tui.widgets.desk_editor import common_prefix
+from tui.widgets.desk_editor import common_prefix, printable
 from tui.widgets.in_order import KeysInOrder
 
 MAX_INDENT = 6
@@ -42,7 +42,7 @@ def snippet(doc: Document, node: Node) -> str:
     text = node.text
     source = doc.nodes.get(node.source) if node.source is not None else None
     shared = common_prefix(text, source.text) if source is not None else 0
-    words = _SPACES.sub(" ", text[shared:].replace("\n", "⏎")).strip()
+    words = _SPACES.sub(" ", printable(text[shared:]).replace("\n", "⏎")).strip()
     return ("…" if shared else "") + (words or "(empty)")
 
 

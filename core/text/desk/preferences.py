@@ -22,7 +22,7 @@ STYLE = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty")  # what
 
 # Presets change how the model writes, not how much or with which seed.
 SHIPPED_PRESETS = {
-    "balanced": {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.0, "repetition_penalty": 1.0},
+    "balanced": {key: getattr(SamplerSettings(), key) for key in STYLE},  # the defaults
     "focused": {"temperature": 0.5, "top_k": 20, "top_p": 0.9, "min_p": 0.0, "repetition_penalty": 1.1},
     "wild": {"temperature": 1.2, "top_k": 0, "top_p": 1.0, "min_p": 0.05, "repetition_penalty": 1.0},
 }
@@ -85,28 +85,17 @@ class Preferences:
                 "theme": self.theme, "stop": self.stop, "banned": self.banned}
 
 
-_TYPES = {f.name: f.type for f in fields(SamplerSettings)}
-
-
-def _value_ok(key: str, value) -> bool:
-    if isinstance(value, bool):
-        return False
-    kind = _TYPES[key]
-    if "float" in kind:
-        return isinstance(value, (int, float))
-    return isinstance(value, int) or (value is None and "None" in kind)
+_KEYS = {f.name for f in fields(SamplerSettings)}
 
 
 def _settings(raw: dict, base: SamplerSettings) -> tuple[SamplerSettings, dict[str, str]]:
     """`base` with each valid value of `raw` taken, and what was refused: setting -> why."""
     settings, refused = base, {}
     for key, value in raw.items():
-        if key not in _TYPES:
+        if key not in _KEYS:
             refused[key] = f"unknown setting '{key}' ignored"
             continue
         try:
-            if not _value_ok(key, value):
-                raise ValueError("not a number of the right kind")
             settings = replace(settings, **{key: value}).validate()
         except ValueError as e:
             refused[key] = f"{key} = {value!r} refused ({e})"
@@ -125,7 +114,7 @@ def _parse(data: dict, notes: list[str]) -> Preferences:
     sampler = data.get("sampler", {})
     if isinstance(sampler, dict):
         prefs.sampler, refused = _settings(sampler, prefs.sampler)
-        notes += [f"sampler: {why}" + (f"; using {getattr(prefs.sampler, key)!r}" if key in _TYPES else "")
+        notes += [f"sampler: {why}" + (f"; using {getattr(prefs.sampler, key)!r}" if key in _KEYS else "")
                   for key, why in refused.items()]
     else:
         notes.append("sampler is not a table of settings: using the defaults")

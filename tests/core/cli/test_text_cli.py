@@ -136,3 +136,13 @@ def test_fine_tuning_with_source_tokens_widens_the_vocabulary_and_writes_to_runs
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in checkpoint_dir.iterdir()) == ["hemingway.safetensors", "shipped.safetensors"]
     assert (runs / "shipped.resume.safetensors").exists()
+
+
+def test_eval_reports_the_voice_next_to_bits_per_char(checkpoint_dir, tmp_path):
+    text = tmp_path / "v.txt"
+    text.write_text("We walked down the road in the rain. " * 20)
+    r = run(["eval", "gpt", "--text", str(text), "--voice", "--voice-samples", "3", "--json"], checkpoint_dir)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    assert result["voice"] == "hemingway" and result["voice_samples"] == 3 and 0 <= result["voice_share"] <= 1
+    assert "bits_per_char" in result and min(result["judge_valid_accuracy"].values()) >= 0.98

@@ -32,7 +32,7 @@ def test_translate_one_sentence_with_beam_and_greedy(folder, tmp_path):
 
 
 def test_translate_lines_on_stdin_keeps_every_line_and_explains(folder):
-    lines = ["I see the cat.", "", "We take\x07 the car.", "I see the cat. " * 30, "You find the apple."]
+    lines = ["I see the cat.", "", "We take\x07 the car.", "I see the cat and " * 30, "You find the apple."]
     r = run(["translate", "--batch-size", "2"], folder, stdin="\n".join(lines) + "\n")
     assert r.returncode == 0, r.stderr
     out = r.stdout.split("\n")[:-1]
@@ -40,7 +40,18 @@ def test_translate_lines_on_stdin_keeps_every_line_and_explains(folder):
     assert out[0] == "Je vois le chat." and out[1] == "" and out[2] == "Nous prenons la voiture."
     assert out[4] == "Vous trouvez la pomme."
     assert "line 2: empty line" in r.stderr and "line 3: removed 1 control character" in r.stderr
-    assert "line 4: input is" in r.stderr and "reads only the first 47" in r.stderr
+    assert "line 4: a sentence is" in r.stderr and "reads only the first 47" in r.stderr
+
+
+def test_a_paragraph_keeps_its_lines_and_other_languages_are_flagged(folder):
+    r = run(["translate", "I see the cat. You find the apple.\nWe take the car."], folder)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "Je vois le chat. Vous trouvez la pomme.\nNous prenons la voiture.\n"
+    r = run(["translate", "Wie geht es dir heute?"], folder)
+    assert r.returncode == 0 and r.stdout.strip()  # a warning, and still a translation
+    assert "looks like German" in r.stderr and "translated anyway" in r.stderr
+    r = run(["translate", "--no-language-check", "Wie geht es dir heute?"], folder)
+    assert r.returncode == 0 and "looks like" not in r.stderr
 
 
 def test_bad_invocations_say_what_is_wrong(folder, tmp_path, checkpoint_dir):
@@ -63,6 +74,11 @@ def test_eval_groups_references_and_prints_json(folder, tmp_path, template_pairs
     result = json.loads(r.stdout)
     assert result["sources"] == 10 and result["references"] == 11 and result["beam"] == 2
     assert result["bleu"] > 50 and result["chrf"] > 50
+    r = run(["eval", "translator", "--pairs", str(path), "--beam", "1", "--robust", "--json"], folder)
+    assert r.returncode == 0, r.stderr
+    robust = json.loads(r.stdout)
+    assert {"bleu_as_written", "bleu_unpunctuated", "bleu_paragraphs", "bleu_one_by_one", "paragraph_gap"} <= \
+        set(robust) and robust["paragraphs"] == 3
 
 
 def test_bench_json(folder):

@@ -76,3 +76,17 @@ def test_settings_change_applies_at_next_call():
 def test_invalid_settings_are_refused(bad):
     with pytest.raises(ValueError):
         SamplerSettings(**bad).validate()
+
+
+def test_the_app_refuses_a_saved_setting_in_the_words_of_the_command_line(tmp_path):
+    """Preferences (what the app loads) and `inkhorn generate` share SamplerSettings.validate."""
+    import json
+
+    from core.text.desk.preferences import load_preferences
+
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"version": 1, "sampler": {"temperature": float("nan"), "seed": 2**64}}))
+    prefs, notes = load_preferences(path)
+    assert prefs.sampler.temperature == SamplerSettings().temperature
+    assert any("temperature must be a finite number, not nan" in n for n in notes)
+    assert any("seed must be between 0 and 4,294,967,295" in n for n in notes)

@@ -17,7 +17,8 @@ from core.translate.evaluate import (
     group_references,
     read_pairs,
 )
-from core.translate.translator import beam_search, greedy_decode, load_translator
+from core.translate.search import beam_search, greedy_decode
+from core.translate.translator import SentenceTranslation, load_translator
 
 SENTENCES = ["I see the cat.", "They want the small house.", "You find the apple.", "We take the small car.",
              "I want the dog."]
@@ -151,7 +152,9 @@ def test_the_trained_tiny_model_translates_and_greedy_is_beam_1(tiny_translator)
     beam4 = translator.translate(SENTENCES, beam=4)
     one_by_one = [translator.translate([s], beam=4)[0].text for s in SENTENCES]
     assert [t.text for t in beam4] == one_by_one
-    for t in beam4:
+    for text in beam4:
+        [t] = text.sentences
+        assert t.text == text.text and t.source == text.source
         assert t.attention.shape == (len(t.target_tokens), len(t.source_tokens))
         assert t.target_tokens[-1] == "</s>" and t.source_tokens[-1] == "</s>"
         assert t.log_prob < 0
@@ -160,14 +163,14 @@ def test_the_trained_tiny_model_translates_and_greedy_is_beam_1(tiny_translator)
 def test_beam_search_reaches_at_least_the_greedy_score_without_length_penalty(tiny_translator):
     t = tiny_translator
     for sentence in SENTENCES + ["Hello, how are you?"]:
-        greedy = t.translate([sentence], beam=1)[0]
-        beam = t.translate([sentence], beam=4, length_penalty=0.0)[0]
+        [greedy] = t.translate_sentences([sentence], beam=1)
+        [beam] = t.translate_sentences([sentence], beam=4, length_penalty=0.0)
         assert beam.log_prob >= greedy.log_prob - 1e-4
 
 
 def test_bad_input_is_explained_and_nothing_is_lost(tiny_translator):
     t = tiny_translator
-    long_input = "I see the cat. " * 40
+    long_input = "I see the cat and " * 40  # one sentence longer than the model reads
     lines = ["", "   ", "I see\x07 the cat.\x1b", long_input, "Ünïcødé 😀 漢字 — “quotes”",
              "I see the cat."]
     out = t.translate(lines, beam=4)
@@ -175,15 +178,25 @@ def test_bad_input_is_explained_and_nothing_is_lost(tiny_translator):
     assert out[0].text == "" and "empty" in out[0].notes[0] and out[1].text == ""
     assert out[2].text == out[5].text and "2 control character" in out[2].notes[0]
     assert any("the model reads only the first 47" in n for n in out[3].notes) and out[3].text
-    assert out[4].text and len(out[4].source_tokens) > 5  # byte fallback: any text encodes
+    assert out[4].text and len(out[4].sentences[0].source_tokens) > 5  # byte fallback: any text encodes
     assert not out[5].notes
-    assert "joined 2 lines" in t.translate(["I see\nthe cat."])[0].notes[0]
     with pytest.raises(ValueError, match="beam"):
         t.translate(["x"], beam=0)
 
 
+def test_paragraphs_and_lines_are_translated_sentence_by_sentence_and_keep_their_breaks(tiny_translator):
+    t = tiny_translator
+    one = {s: t.translate([s])[0].text for s in ("I see the cat.", "We want the small house.", "They find the dog.")}
+    paragraph = t.translate(["I see the cat. We want the small house.\n\nThey find the dog."])[0]
+    assert paragraph.text == f"{one['I see the cat.']} {one['We want the small house.']}\n\n" \
+                             f"{one['They find the dog.']}"
+    assert [s.source for s in paragraph.sentences] == list(one)
+    assert t.translate(["I see the cat.\r\nThey find the dog."])[0].text.split("\n") == \
+        [one["I see the cat."], one["They find the dog."]]
+
+
 def test_attention_pictures(tmp_path, tiny_translator):
-    t = tiny_translator.translate(["They want the small house."], beam=4)[0]
+    [t] = tiny_translator.translate(["They want the small house."], beam=4)[0].sentences
     heatmap = attention_heatmap(t, width=80)
     lines = heatmap.plain.split("\n")
     assert len(lines) == 1 + (len(t.target_tokens) + 1) // 2 + 1  # header, two tokens a row, legend
@@ -191,9 +204,8 @@ def test_attention_pictures(tmp_path, tiny_translator):
     assert len(attention_heatmap(t, width=30).plain.split("\n")[1]) <= 30 + len(t.source_tokens)
     png = save_attention_png(t, tmp_path / "attention.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    empty = tiny_translator.translate([""])[0]
     with pytest.raises(ValueError, match="no attention"):
-        save_attention_png(empty, tmp_path / "none.png")
+        save_attention_png(SentenceTranslation(source=""), tmp_path / "none.png")
 
 
 # ----- evaluation --------------------------------------------------------------------------------
@@ -326,3 +338,31 @@ def test_batches_follow_the_step_so_a_resumed_run_sees_the_same_ones(tmp_path, t
                                        max_len=128),
                        data, cfg, torch.device("cpu"), tokenizer=a.tokenizer)
     assert torch.equal(b.batch(n + 5)[0], later[0]) and torch.equal(b.batch(3)[1], a.batch(3)[1])
+
+
+def test_robust_evaluation_scores_every_way_people_type(template_pairs, tiny_translator):
+    from core.translate.evaluate import evaluate_robust, paragraphs
+
+    texts, refs = paragraphs(["a.", "b.", "c.", "d."], [["A."], ["B1.", "B2."], ["C."], ["D."]])
+    assert texts == ["a. b. c."] and refs == [["A. B1. C.", "A. B2. C."]]  # the leftover "d." makes none
+    result = evaluate_robust(tiny_translator, template_pairs[:60], beam=1)
+    assert result["sources"] == 60 and result["paragraphs"] == 20 and result["beam"] == 1
+    assert result["bleu_as_written"] > 50
+    assert abs(result["paragraph_gap"]) < 1e-6  # every paragraph splits back into its sentences
+    assert result["unpunctuated_gap"] == pytest.approx(result["bleu_as_written"] - result["bleu_unpunctuated"])
+
+
+def test_sentences_times_beams_decoded_at_once_stay_bounded(tiny_translator, monkeypatch):
+    import core.translate.translator as translator_module
+
+    monkeypatch.setattr(translator_module, "MAX_DECODE_ROWS", 64)  # the real bound, 4096, scaled down
+    rows = []
+    real = translator_module.beam_search
+
+    def counting(model, src, beam, length_penalty):
+        rows.append(src.size(0) * beam)
+        return real(model, src, beam, length_penalty)
+
+    monkeypatch.setattr(translator_module, "beam_search", counting)
+    tiny_translator.translate_sentences(["I see the cat."] * 20, beam=8, batch_size=1024)
+    assert max(rows) == 64 and sum(rows) == 20 * 8

@@ -1,0 +1,21 @@
+"""core/translate/sentences.py: lines and sentences as people type them, and back."""
+from core.translate.sentences import join_text, split_text, with_small_first_letter, without_final_punctuation
+
+
+def test_lines_are_kept_and_each_line_is_cut_into_sentences():
+    lines, removed = split_text("I like cats. Do you? Mr. Smith went to Washington.\n\nIt was late.\r\nno stop here")
+    assert lines == [["I like cats.", "Do you?", "Mr. Smith went to Washington."], [], ["It was late."],
+                     ["no stop here"]] and removed == 0
+    assert join_text([["Un.", "Deux."], [], ["Trois."]]) == "Un. Deux.\n\nTrois."
+
+
+def test_control_characters_go_and_tabs_are_spaces():
+    lines, removed = split_text("I\tsee\x07 the\x1b cat.")
+    assert lines == [["I see the cat."]] and removed == 2
+    assert split_text("") == ([[]], 0) and split_text("   \n") == ([[], []], 0)
+
+
+def test_typing_variants():
+    assert without_final_punctuation("How are you?") == "How are you"
+    assert without_final_punctuation("Wait...") == "Wait" and without_final_punctuation("Go!  ") == "Go"
+    assert with_small_first_letter("Hello there.") == "hello there." and with_small_first_letter("") == ""
