@@ -6,6 +6,7 @@ paint does not wait for torch; each text pane loads its model in a worker.
 """
 from __future__ import annotations
 
+import argparse
 import copy
 from dataclasses import replace
 from functools import partial
@@ -34,8 +35,9 @@ class InkhornApp(App):
 
     PREFERENCES_SECONDS = 0.5  # a burst of key presses is saved once
 
-    def __init__(self) -> None:
+    def __init__(self, gpt2_folders: list[str] = ()) -> None:
         super().__init__()
+        self.gpt2_folders = list(gpt2_folders)  # offered by the text panes' model picker, besides $INKHORN_GPT2
         self.preferences, self._preference_notes = load_preferences()
         self._preferences_timer = None
         self._quit_unsaved = False
@@ -161,5 +163,9 @@ class InkhornApp(App):
         return f"{key} · {binding.tooltip}" if binding.tooltip else f"key {key}"
 
 
-def main() -> None:
-    InkhornApp().run()
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="inkhorn", description="The Inkhorn app (any other argument: the command line).")
+    parser.add_argument("--gpt2", nargs="+", default=[], metavar="DIR",
+                        help="local GPT-2-family folders for the text tabs' model picker (ctrl+l), besides those of "
+                             "$INKHORN_GPT2 and the Hugging Face cache")
+    InkhornApp(parser.parse_args(argv).gpt2).run()

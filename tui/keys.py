@@ -53,7 +53,10 @@ TEXT_PANE = [
             tooltip="Colour the model's tokens by probability (green likely, yellow, orange, red unlikely)"),
     Binding("f5", "toggle_overlap", "overlap", show=False,
             tooltip="Mark stretches of 50+ characters found verbatim in the model's training text"),
-    Binding("ctrl+s", "export", "export",
+    Binding("ctrl+l", "pick_model", "model",
+            tooltip="Pick the model that writes: the shipped ones, your runs under runs/, GPT-2 folders "
+                    "(--gpt2, $INKHORN_GPT2, the Hugging Face cache); the document stays"),
+    Binding("ctrl+s", "export", "save",
             tooltip="Export the text on show as Markdown and the whole tree as JSON into ./outputs "
                     "(or $INKHORN_OUTPUT_DIR), never overwriting"),
 ]
@@ -170,5 +173,6 @@ FOCUS_NOTES = (
     "running generation first. Each generation is a node of a tree: Ctrl+R writes a sibling, Alt+arrows "
     "move between siblings and up and down, F2 lists every branch. Tab moves to the settings bar, where "
     "←/→ pick a setting and ↑/↓ change it, live while text streams. Everything is autosaved, so Ctrl+Q "
-    "never loses text; Ctrl+S exports. Ctrl+P finds any action by name."
+    "never loses text; Ctrl+S exports. Ctrl+L picks the model that writes (yours too). Ctrl+P finds any "
+    "action by name."
 )

@@ -13,6 +13,7 @@ import torch
 from core.catalog import MODELS
 from core.checkpoints import TEXT_KINDS, CheckpointError, load_model
 from core.device import choose_device
+from core.models.gpt2_import import load_gpt2, weights_file
 from core.files import file_sha256
 from core.text.desk.controls import BannedPhrases, Banning
 from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream
@@ -40,8 +41,9 @@ class LanguageModel:
 
     @cached_property
     def sha256(self) -> str:
-        """Of the checkpoint file: which weights wrote a text, so it can be replayed exactly."""
-        return file_sha256(self.path)
+        """Of the checkpoint file (a GPT-2 folder's weights file): which weights wrote a text, so it can be
+        replayed exactly."""
+        return file_sha256(weights_file(self.path) if self.path.is_dir() else self.path)
 
     @property
     def voice(self) -> str | None:
@@ -67,7 +69,6 @@ class LanguageModel:
 
 
 def load_gpt2_folder(folder: Path, device: torch.device) -> LanguageModel:
-    from core.models.gpt2_import import load_gpt2
     from core.text.choices import gpt2_name
 
     tokenizer = GPT2Tokenizer.from_folder(folder)

@@ -42,7 +42,7 @@ class Pregenerator:
         if node.kind != GENERATED or settings.seed is not None or settings.temperature == 0:
             return None
         style = tuple(sorted((k, v) for k, v in settings.to_dict().items() if k != "seed"))
-        return node.parent.id, style, tuple(pane.prefs.stop), tuple(pane.prefs.banned)
+        return pane.picked, node.parent.id, style, tuple(pane.prefs.stop), tuple(pane.prefs.banned)
 
     def ready(self) -> int:
         """How many siblings a retry can take at once."""

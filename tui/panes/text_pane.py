@@ -41,7 +41,7 @@ from tui.panes.base import ModelPane, ModelState
 from tui.panes.pregenerate import Pregenerator
 from tui.paths import shown
 from tui.widgets.desk_editor import DeskEditor
-from tui.widgets.dialogs import WordsDialog
+from tui.widgets.dialogs import ModelDialog, WordsDialog
 from tui.widgets.probability_view import ProbabilityView, choices
 from tui.widgets.sampler_bar import SamplerBar
 from tui.widgets.tree_view import TreeView
@@ -64,6 +64,7 @@ class TextPane(ModelPane):
         self.prefs = prefs
         self.settings = replace(prefs.sampler)  # this pane's own, saved as the last settings when changed
         self.name_on_disk = self.MODELS[0]
+        self.picked = self.MODELS[0]          # the model that writes: the pane's own, or one picked with ctrl+l
         self.doc, self.open_notes = open_document(self.name_on_disk) if self.landed else (None, [])
         self.generation = 0                   # id of the generation on show; a stale worker's steps are dropped
         self.cancel: threading.Event | None = None
@@ -72,7 +73,7 @@ class TextPane(ModelPane):
         self._status_at = 0.0
         self.steps_shown = 0                  # batches that reached the screen (tests use it)
         self.pregenerator = Pregenerator(self)
-        self.overlap_index = None             # built the first time the marks are asked for
+        self.overlap_indexes = {}             # model name -> its training text's index, built when first asked for
         self.overlap_on = False
         self._dirty = False
         self._save_timer = None
@@ -82,9 +83,13 @@ class TextPane(ModelPane):
         self._written = 0
 
     @property
+    def model_name(self) -> str:
+        return self.picked
+
+    @property
     def lm(self):
         """The loaded core.text.lm.LanguageModel, or None."""
-        return self.models.get(self.MODELS[0])
+        return self.models.get(self.picked)
 
     @property
     def running(self) -> bool:
@@ -124,7 +129,7 @@ class TextPane(ModelPane):
 
     def on_show(self) -> None:
         if self.landed:
-            self.load(self.MODELS[0])
+            self.load(self.picked)
 
     def on_unmount(self) -> None:
         if self.cancel is not None:
@@ -144,13 +149,50 @@ class TextPane(ModelPane):
         self.editor.border_subtitle = "loading the model…"
 
     def model_ready(self, name: str) -> None:
+        if name != self.picked:
+            return  # another was picked while this one loaded
+        self.editor.border_subtitle = ""
         self.set_status(self._model_status())
         self.show_state()
         self.pregenerator.schedule()
 
     def model_failed(self, name: str) -> None:
-        self.notify(f"Could not load {name}: {self.errors[name]}", title="model", severity="error", timeout=30)
-        self.set_status(f"{name}: not loaded")
+        title = self.titles[name]
+        self.notify(f"Could not load {title}: {self.errors[name]}", title="model", severity="error", timeout=30)
+        if name == self.picked:
+            self.editor.border_subtitle = ""
+            self.set_status(f"{title}: not loaded · ctrl+l picks another model")
+
+    def action_pick_model(self) -> None:
+        self._list_models(list(self.app.gpt2_folders))
+
+    @work(thread=True, exclusive=True, group="models")
+    def _list_models(self, gpt2: list[str]) -> None:
+        from core.text.choices import list_text_models
+
+        try:
+            found = list_text_models(gpt2)
+        except OSError as e:
+            self.from_worker(self.notify, f"could not list the models: {e}", severity="error")
+            return
+        self.from_worker(self._show_models, found)
+
+    def _show_models(self, found: list) -> None:
+        self.app.push_screen(ModelDialog(found, self.picked), self._model_picked)
+
+    def _model_picked(self, choice) -> None:
+        if choice is None or choice.spec == self.picked:
+            return
+        self.stop_generation()
+        self.pregenerator.cancel()
+        self.picked = choice.spec
+        self.offer(choice.spec, choice.name)
+        if self.states[choice.spec] is ModelState.FAILED:  # it may load now: the file may have been fixed
+            self.states[choice.spec] = ModelState.WAITING
+        if self.state is ModelState.READY:
+            self.model_ready(choice.spec)
+        else:
+            self.load(choice.spec)
 
     def _model_status(self, extra: str = "") -> str:
         return self.model_status(self.lm.name, self.lm.num_params(), extra)
@@ -158,7 +200,7 @@ class TextPane(ModelPane):
     def _ready(self) -> bool:
         if self.state is ModelState.READY:
             return True
-        self.notify(f"{self.MODELS[0]} is still loading" if self.state is ModelState.LOADING else self.status,
+        self.notify(f"{self.titles[self.picked]} is still loading" if self.state is ModelState.LOADING else self.status,
                     severity="warning")
         return False
 
@@ -439,18 +481,19 @@ class TextPane(ModelPane):
             self.editor.restyle()
             self.notify("training-text overlap marks off")
             return
-        if self.overlap_index is None:
-            self.notify(f"reading {self.TITLE}'s training text (a few seconds)…", title="overlap")
+        if self.picked not in self.overlap_indexes:
+            self.notify(f"reading {self.titles[self.picked]}'s training text (a few seconds)…", title="overlap")
         self._find_overlaps(self.doc.text)
 
     @work(thread=True, exclusive=True, group="overlap")
     def _find_overlaps(self, text: str, first: bool = True) -> None:
         from core.text.desk.overlap import training_index
 
+        name = self.picked
         try:
-            if self.overlap_index is None:
-                self.overlap_index = training_index(self.MODELS[0])
-            found = self.overlap_index.find(text)
+            if name not in self.overlap_indexes:
+                self.overlap_indexes[name] = training_index(name)
+            found = self.overlap_indexes[name].find(text)
         except (OSError, ValueError) as e:
             self.from_worker(self.notify, f"cannot read the training text: {e}", severity="error")
             return

@@ -1,4 +1,4 @@
-"""Small keyboard dialogs of the desk: take another word, type a value, write a list.
+"""Small keyboard dialogs of the desk: take another word, pick a model, type a value, write a list.
 Each is a ModalScreen that dismisses with the answer, or None when closed with Esc."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from core.safe_text import pictured
 from core.text.desk.document import Piece
 from tui import keys
 from tui.widgets.probability_view import bar, choices, visible
@@ -68,6 +69,36 @@ class WordsDialog(Dialog):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(self.indexes[event.option_index])
+
+
+SOURCES = {"shipped": "shipped", "run": "your run", "gpt2": "GPT-2 folder", "hf-cache": "HF cache"}
+
+
+class ModelDialog(Dialog):
+    """The text models to write with (core.text.choices): dismisses with the one picked. One that
+    cannot load is listed, dimmed, with the reason, and cannot be picked."""
+
+    def __init__(self, models: list, current: str):
+        super().__init__("the model that writes", "Shipped models, your runs under runs/, GPT-2 folders "
+                         "(--gpt2, $INKHORN_GPT2, the Hugging Face cache). Enter loads it.")
+        self.models, self.current = models, current
+
+    def body(self) -> ComposeResult:
+        options = []
+        for m in self.models:
+            line = Text.assemble(("▶ " if m.spec == self.current else "  "), (pictured(m.name), "bold"),
+                                 f"  {SOURCES[m.source]}\n    ", (pictured(m.problem or m.detail), "dim"))
+            options.append(Option(line, disabled=m.problem is not None))
+        yield OptionList(*options, id="models")
+
+    def on_mount(self) -> None:
+        picks = self.query_one("#models", OptionList)
+        picks.highlighted = next((i for i, m in enumerate(self.models) if m.spec == self.current), 0)
+        self.set_focus(picks)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(self.models[event.option_index])
 
 
 class ValueDialog(Dialog):

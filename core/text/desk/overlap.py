@@ -76,7 +76,7 @@ def training_index(name: str) -> OverlapIndex:
     """The index of catalog text model `name`'s training text, read as its trainer reads it. The
     corpora are joined by a NUL, a character prose does not hold, so that no span is reported
     that runs from the end of one corpus into the next."""
-    paths = MODELS[name].training_texts
+    paths = MODELS[name].training_texts if name in MODELS else ()
     if not paths:
-        raise ValueError(f"the catalog names no training text for '{name}'")
+        raise ValueError(f"only the shipped models' training text is known, not that of {name}")
     return OverlapIndex("\0".join(read_prose(path) for path in paths))
