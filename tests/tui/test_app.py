@@ -197,7 +197,8 @@ async def test_export_writes_markdown_and_json_and_never_overwrites(checkpoint_d
     out = tmp_path / "outputs"
     markdown, trees = sorted(out.glob("*.md")), sorted(out.glob("*.json"))
     assert len(markdown) == 2 and len(trees) == 2
-    text = markdown[0].read_text(encoding="utf-8")
+    with open(markdown[0], encoding="utf-8", newline="") as f:  # as written: a CR the model wrote stays a CR
+        text = f.read()
     g = pane.doc.current.generation
     assert text.startswith(pane.doc.text.rstrip("\n")) and f"seed {g.settings['seed']}" in text
     assert "temperature 0.8 · top-k 40" in text and g.model_sha256[:12] in text
