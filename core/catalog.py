@@ -18,7 +18,7 @@ SHARED_DATA = ROOT.parent / "shared" / "data"  # the image sets: they are not sh
 ENVIRONMENT = {
     "INKHORN_CHECKPOINTS": "folder the shipped models are loaded from (default: checkpoints/ beside the code)",
     "INKHORN_DEVICE": "cuda, mps or cpu (default: the best available)",
-    "INKHORN_OUTPUT_DIR": "folder for saved sessions and pictures (default: ./outputs)",
+    "INKHORN_OUTPUT_DIR": "folder for exported documents and pictures (default: ./outputs)",
     "INKHORN_RUNS": "folder training runs write to (default: ./runs)",
     "INKHORN_DATA_DIR": "folder the writing desk autosaves documents to (default: the user data folder)",
     "INKHORN_GPT2": f"local GPT-2-family folders (separated by {os.pathsep!r}) to offer beside the shipped models",
@@ -35,10 +35,15 @@ class ModelEntry:
     title: str     # its tab or label in the app
     train: str     # the command that trains it
     licence: str   # what its training data allows, one line of the app at 80 columns
+    corpora: tuple[str, ...] = ()  # a text model's training text: files under assets/, as its recipe reads them
 
     @property
     def path(self) -> Path:
         return checkpoint_dir() / self.file
+
+    @property
+    def training_texts(self) -> list[Path]:
+        return [asset(*name.split("/")) for name in self.corpora]
 
     @property
     def shipped(self) -> bool:
@@ -47,8 +52,10 @@ class ModelEntry:
 
 PUBLIC_DOMAIN = "Trained on public-domain text."
 MODELS = {entry.name: entry for entry in (
-    ModelEntry("hemingway", "gpt", "hemingway.safetensors", "Hemingway", "inkhorn train gpt", PUBLIC_DOMAIN),
-    ModelEntry("anna", "lstm", "anna.safetensors", "Anna", "inkhorn train lstm", PUBLIC_DOMAIN),
+    ModelEntry("hemingway", "gpt", "hemingway.safetensors", "Hemingway", "inkhorn train gpt", PUBLIC_DOMAIN,
+               corpora=("hemingway/train.txt.xz", "anna/train.txt.xz", "en-fr/train.tsv.xz")),
+    ModelEntry("anna", "lstm", "anna.safetensors", "Anna", "inkhorn train lstm", PUBLIC_DOMAIN,
+               corpora=("anna/train.txt.xz",)),
     ModelEntry("en-fr", "translator", "en-fr.safetensors", "Translate", "inkhorn train translator",
                "Trained on Tatoeba pairs (CC-BY 2.0 France): tatoeba.org, manythings.org/anki."),
     ModelEntry("faces-vae", "vae", "faces-vae.safetensors", "VAE · faces", "inkhorn train vae",

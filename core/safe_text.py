@@ -6,7 +6,8 @@ string sequences, in their 7-bit ESC form and their 8-bit form) and the bidirect
 embeddings, overrides and isolates that reorder the text around them. They are removed (whole
 CSI and string sequences, not just their ESC); newlines and tabs stay. Lone surrogates, which no terminal
 encoding can write, become U+FFFD. `TerminalFilter` does the same for text that arrives in
-pieces, holding back a sequence cut in two. `decode_input` turns bytes (or command-line text
+pieces, holding back a sequence cut in two; `pictured` shows each of them as a visible character
+instead, one for one, where offsets must not move. `decode_input` turns bytes (or command-line text
 that was not valid UTF-8) into text, saying what was replaced.
 """
 from __future__ import annotations
@@ -41,6 +42,18 @@ def clean(text: str) -> tuple[str, int]:
 def terminal_safe(text: str) -> str:
     """`text` with control characters, escape sequences and bidi controls removed."""
     return clean(text)[0]
+
+
+def _picture(char: str) -> str:
+    code = ord(char)
+    return chr(0x2400 + code) if code < 0x20 else "\u2421" if code == 0x7F else "\ufffd"
+
+
+def pictured(text: str) -> str:
+    """`text` with each character `clean` would remove or replace shown one for one instead: C0 controls
+    and DEL as their Unicode pictures (ESC as ␛, so a sequence is shown, not obeyed), C1 and bidi
+    controls and lone surrogates as U+FFFD. For an editor, whose offsets must stay the text's."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub(lambda m: _picture(m.group()), text))
 
 
 class TerminalFilter:

@@ -14,17 +14,19 @@ from tui import keys
 def help_rows(app) -> list[tuple[str, str]]:
     """(keys, what they do); a row with an empty first cell is a heading."""
     rows = []
-    sections = (("Anywhere", keys.APP), ("Text panes, when the prompt is not focused", keys.TEXT_PANE),
+    sections = (("Anywhere", keys.APP), ("Text tabs: the writing desk", keys.TEXT_PANE),
+                ("Text tabs: the settings bar (tab to focus it)", keys.SAMPLER_BAR),
+                ("Dialogs", keys.DIALOG + keys.VALUE_DIALOG + keys.LIST_DIALOG),
                 ("Translate", keys.TRANSLATE_PANE), ("Latent art", keys.ART_PANE))
     for title, bindings in sections:
         rows.append(("", title))
         rows += [(app.get_key_display(b), b.tooltip or b.description) for b in bindings]
-    rows += [
-        ("", "In the prompt"),
-        ("⏎", "generate afresh from the prompt; focus moves to the output"),
-        ("tab / esc", "move focus to the output"),
-        ("^p", "command palette: every action by name"),
-    ]
+        if bindings is keys.TEXT_PANE:
+            rows += list(keys.TREE_KEYS)
+    rows.append(("", "Text tabs: editing the document"))
+    rows += [(app.get_key_display(b), b.tooltip) for b in keys.DESK_EDITOR]
+    rows += list(keys.EDITOR_KEYS)
+    rows.append(("^p", "command palette: every action by name"))
     return rows
 
 

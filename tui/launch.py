@@ -1,4 +1,5 @@
-"""The `inkhorn` console script: the app with no arguments, the command line otherwise.
+"""The `inkhorn` console script: the app with no arguments (or its one option, --gpt2 DIR...), the command
+line otherwise.
 
 It lives on the UI side so that core never imports tui.
 """
@@ -11,13 +12,14 @@ from core.cli.startup import quit_on_interrupt
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    app = not argv or argv[0] == "--gpt2"  # the app's one option
     with quit_on_interrupt():  # Ctrl+C while the modules load (core/cli/startup.py)
-        if argv:
-            from core.cli.main import main as cli_main
-        else:
+        if app:
             from tui.app import main as run_app
-    if not argv:
-        run_app()
+        else:
+            from core.cli.main import main as cli_main
+    if app:
+        run_app(argv)
         return 0
     return cli_main(argv)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -12,6 +13,9 @@ import torch
 from core.catalog import MODELS
 from core.checkpoints import TEXT_KINDS, CheckpointError, load_model
 from core.device import choose_device, decoding_layout
+from core.files import file_sha256
+from core.models.gpt2_import import load_gpt2, weights_file
+from core.text.desk.controls import BannedPhrases, Banning
 from core.text.generate import Decoder, GenerationStats, GPTDecoder, Step, stream, stream_siblings
 from core.text.gpt2_tokenizer import GPT2Tokenizer
 from core.text.sampling import SamplerSettings
@@ -35,6 +39,12 @@ class LanguageModel:
     def num_params(self) -> int:
         return self.model.num_params()
 
+    @cached_property
+    def sha256(self) -> str:
+        """Of the checkpoint file (a GPT-2 folder's weights file): which weights wrote a text, so it can be
+        replayed exactly."""
+        return file_sha256(weights_file(self.path) if self.path.is_dir() else self.path)
+
     @property
     def voice(self) -> str | None:
         """The source token every generation is conditioned on (a GPT trained with source tokens)."""
@@ -50,20 +60,24 @@ class LanguageModel:
         return self.model.decoder(self.device)
 
     def stream(self, prompt: str, settings: SamplerSettings, cancel: threading.Event | None = None,
-               stats: GenerationStats | None = None) -> Iterator[Step]:
-        return stream(self.decoder(), self.tokenizer, prompt, settings, cancel, stats, context=self.context)
+               stats: GenerationStats | None = None, banned: Sequence[str] = ()) -> Iterator[Step]:
+        """Steps of one generation; `banned` words and phrases are never completed."""
+        return stream(self._banning(banned), self.tokenizer, prompt, settings, cancel, stats, context=self.context)
 
     def siblings(self, prompt: str, settings: SamplerSettings, seeds: Sequence[int],
                  cancel: threading.Event | None = None, stats: GenerationStats | None = None,
-                 stop: Sequence[str] = ()) -> Iterator[tuple[int, Step]]:
+                 stop: Sequence[str] = (), banned: Sequence[str] = ()) -> Iterator[tuple[int, Step]]:
         """len(seeds) continuations of `prompt` decoded together, as (row, Step): row i draws with
         seeds[i]; see core.text.generate.stream_siblings."""
-        return stream_siblings(self.decoder(), self.tokenizer, prompt, settings, seeds, cancel, stats,
+        return stream_siblings(self._banning(banned), self.tokenizer, prompt, settings, seeds, cancel, stats,
                                context=self.context, stop=stop)
+
+    def _banning(self, banned: Sequence[str]) -> Decoder:
+        decoder = self.decoder()
+        return Banning(decoder, BannedPhrases(self.tokenizer, banned)) if banned else decoder
 
 
 def load_gpt2_folder(folder: Path, device: torch.device) -> LanguageModel:
-    from core.models.gpt2_import import load_gpt2
     from core.text.choices import gpt2_name
 
     tokenizer = GPT2Tokenizer.from_folder(folder)

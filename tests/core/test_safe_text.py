@@ -1,7 +1,7 @@
 """The one sanitiser for terminal output: escape sequences whole, controls, bidi controls, surrogates, input bytes."""
 import pytest
 
-from core.safe_text import TerminalFilter, clean, decode_input, terminal_safe
+from core.safe_text import TerminalFilter, clean, decode_input, pictured, terminal_safe
 
 HOSTILE = [
     ("x\x1b]2;TITLE\x07y", "xy"),                       # OSC set-title, BEL-terminated
@@ -26,6 +26,17 @@ HOSTILE = [
 @pytest.mark.parametrize("text, safe", HOSTILE)
 def test_escape_sequences_and_controls_are_removed_whole(text, safe):
     assert terminal_safe(text) == safe
+
+
+@pytest.mark.parametrize("text, _", HOSTILE)
+def test_pictured_shows_what_it_would_remove_one_for_one(text, _):
+    shown = pictured(text)
+    assert len(shown) == len(text) and terminal_safe(shown) == shown
+    assert [a for a, b in zip(text, shown) if a != b] == [c for c in text if terminal_safe(c) != c]
+
+
+def test_pictured_names_the_controls():
+    assert pictured("a\x1b[2J\rb\x7f\u202e\udcff\n\t") == "a␛[2J␍b␡\ufffd\ufffd\n\t"
 
 
 def test_clean_counts_what_it_removed():

@@ -6,7 +6,7 @@ import errno
 
 from textual.widgets import Static, TabbedContent
 
-from core.text.session import Generation
+from core.text.desk.document import Piece
 from core.translate.translator import Translation
 from tui.app import InkhornApp
 from tui.panes.translate import MAX_HISTORY, TranslatePane
@@ -94,8 +94,8 @@ async def test_an_output_folder_named_with_markup_survives_copy(tmp_path, monkey
         assert "x[/b]" in footer and "\x1b" not in footer
 
 
-async def test_a_session_save_on_a_full_disk_is_said_and_leaves_no_file(checkpoint_dir, tmp_path, monkeypatch,
-                                                                        wait_for):
+async def test_an_export_on_a_full_disk_is_said_and_leaves_no_file(checkpoint_dir, tmp_path, monkeypatch,
+                                                                    wait_for, ready_pane):
     out = tmp_path / "outputs"
     monkeypatch.setenv("INKHORN_OUTPUT_DIR", str(out))
 
@@ -104,13 +104,31 @@ async def test_a_session_save_on_a_full_disk_is_said_and_leaves_no_file(checkpoi
 
     app = InkhornApp()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
-        app.session.add(Generation("hemingway", "[/] prompt", "text", False, {}, {}, [1]))
+        await ready_pane(pilot)
+        await pilot.press(*"[/] prompt")
         monkeypatch.setattr("core.files.os.fsync", full)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: any("No space left" in t for t in toasts(app)))
-        assert list(out.iterdir()) == []
+        assert not out.exists() or list(out.iterdir()) == []
         monkeypatch.undo()
         monkeypatch.setenv("INKHORN_OUTPUT_DIR", str(out))
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: any("saved" in t for t in toasts(app)))
-        assert [p.suffix for p in out.iterdir()] == [".md"]
+        await wait_for(pilot, lambda: any("exported" in t for t in toasts(app)))
+        assert sorted(p.suffix for p in out.iterdir()) == [".json", ".md"]
+
+
+async def test_escapes_and_bidi_controls_in_the_document_never_reach_the_screen(checkpoint_dir, wait_for,
+                                                                               ready_pane):
+    app = InkhornApp()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        pane = await ready_pane(pilot)
+        pane.editor.insert("pasted \u202eevil\x1b]2;pwned\x07 [b]bold[/b] \x1b[2J")
+        await pilot.pause()
+        assert pane.doc.text == "pasted evil [b]bold[/b] "  # what is typed or pasted is kept safe
+        node = pane.doc.start_generation(pane._record())  # tokens as a crafted checkpoint could write them
+        node.pieces = [Piece("\x1b]0;t\x07\u202e\x9b31m", 0.5, ())]
+        pane.editor.show()
+        await pilot.pause()
+        shown = "".join(strip.text for strip in pane.editor.render_lines(pane.editor.region.reset_offset))
+        assert "[b]bold[/b]" in shown and not any(c in shown for c in "\x1b\x07\x9b\u202e")
+        assert "\u241b]0;t\u2407" in pane.editor.text  # shown as pictures, one for one

@@ -2,14 +2,16 @@
 
 Update after a deliberate change with: pytest tests/tui/test_snapshots.py --snapshot-update
 
-Deterministic by construction: each waits until the model has loaded, pins the seed, uses greedy
-decoding where text is shown, and fixes the one clock-dependent number (tokens/s).
+Deterministic by construction: each waits until the model has loaded, pins the seed where text is
+shown, writes no siblings in the background, clears notifications and fixes the one clock-dependent
+number (tokens/s).
 """
 from __future__ import annotations
 
 import pytest
 
 import core.text.generate
+import tui.panes.pregenerate
 from tui.app import InkhornApp
 
 
@@ -24,23 +26,56 @@ def loaded(wait_for):
     return loaded
 
 
-@pytest.fixture()
-def steady_clock(monkeypatch):
+@pytest.fixture(autouse=True)
+def steady(monkeypatch):
     monkeypatch.setattr(core.text.generate.GenerationStats, "tokens_per_second", property(lambda self: 123.4))
+    monkeypatch.setattr(tui.panes.pregenerate, "COUNT", 0)
+
+
+@pytest.fixture
+def seeded_text(loaded, generate):
+    """The pane after "The sun" and a 24-token continuation with a pinned seed."""
+    async def seeded_text(pilot):
+        pane = await loaded(pilot)
+        pane.settings.seed = 1234  # the same text on every run
+        pane.settings.temperature = 1.0
+        pane.settings.max_new_tokens = 24
+        await pilot.press(*"The sun")
+        await generate(pilot, pane)
+        return pane
+
+    return seeded_text
 
 
 def test_hemingway_ready(checkpoint_dir, snap_compare, loaded):
     assert snap_compare(InkhornApp(), terminal_size=(80, 24), run_before=loaded)
 
 
-def test_hemingway_after_greedy_generation_with_probabilities(checkpoint_dir, steady_clock, snap_compare, wait_for, loaded):
+def test_hemingway_after_a_generation_with_probabilities(checkpoint_dir, snap_compare, seeded_text):
     async def run_before(pilot):
-        pane = await loaded(pilot)
-        pane.settings.seed = 1234
-        pane.settings.temperature = 0.0  # greedy: the same text on every run
-        pane.settings.max_new_tokens = 24
-        await pilot.press(*"The sun", "enter", "p")
-        await wait_for(pilot, lambda: pane.session.generations and not pane.running)
+        await seeded_text(pilot)
+        await pilot.press("f3", "ctrl+home", *["right"] * 8)
+        await pilot.pause()
+
+    assert snap_compare(InkhornApp(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_branches_after_a_retry(checkpoint_dir, snap_compare, seeded_text, generate):
+    async def run_before(pilot):
+        pane = await seeded_text(pilot)
+        pane.settings.seed = 99  # another pinned seed: the same sibling on every run
+        await generate(pilot, pane, "ctrl+r")
+        await pilot.press("f2")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(InkhornApp(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_settings_bar_focused(checkpoint_dir, snap_compare, loaded):
+    async def run_before(pilot):
+        await loaded(pilot)
+        await pilot.press("tab", "right", "right")
         await pilot.pause()
 
     assert snap_compare(InkhornApp(), terminal_size=(80, 24), run_before=run_before)

@@ -4,4 +4,4 @@ from tui.panes.text_pane import TextPane
 
 class AnnaPane(TextPane):
     MODELS = ("anna",)
-    PLACEHOLDER = "A prompt, e.g. Happy families  (Enter generates)"
+    PLACEHOLDER = "Write here, e.g. Happy families, then press ctrl+g and the novel goes on."

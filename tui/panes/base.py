@@ -77,6 +77,7 @@ class ModelPane(Vertical):
         super().__init__(**kwargs)
         self.states = {name: ModelState.WAITING if catalog.MODELS[name].shipped else ModelState.MISSING
                        for name in self.MODELS}
+        self.titles = {name: catalog.MODELS[name].title for name in self.MODELS}  # what the status line calls each
         self.landed = any(state is ModelState.WAITING for state in self.states.values())
         self.models: dict[str, Any] = {}    # name -> the loaded model, once READY
         self.errors: dict[str, str] = {}    # name -> why it did not load, once FAILED
@@ -84,9 +85,13 @@ class ModelPane(Vertical):
         self.status = "" if self.landed else f"{self.TITLE.lower()}: no checkpoint"
 
     @property
+    def model_name(self) -> str:
+        """The model the pane runs now: its default one unless a pane lets the user pick another."""
+        return self.MODELS[0]
+
+    @property
     def state(self) -> ModelState:
-        """The state of the pane's default model."""
-        return self.states[self.MODELS[0]]
+        return self.states[self.model_name]
 
     # ----- layout -------------------------------------------------------------------------------
     def compose(self):
@@ -103,14 +108,6 @@ class ModelPane(Vertical):
     def focus_prompt(self) -> None:
         """Give the keys to the pane's main widget (the app calls this when the tab is shown)."""
 
-    def notify(self, message: str | Text, *, title: str = "", severity: str = "information",
-               timeout: float | None = None) -> None:
-        """Every notification of a pane is plain text, made safe (core/safe_text.py): most are built
-        from a prompt, a path or an error about them, where markup would be read as markup (and a
-        stray `[/]` raise and take the app down)."""
-        super().notify(terminal_safe(str(message)), title=terminal_safe(title), severity=severity,
-                       timeout=timeout, markup=False)
-
     # ----- status -------------------------------------------------------------------------------
     def set_status(self, status: str) -> None:
         self.status = terminal_safe(status)  # it may hold a model's or a file's name
@@ -121,16 +118,21 @@ class ModelPane(Vertical):
         return f"{status} · {extra}" if extra else status
 
     # ----- loading ------------------------------------------------------------------------------
+    def offer(self, name: str, title: str) -> None:
+        """Make a model outside the catalog loadable: `name` is what `build` takes (a path), `title` how it is shown."""
+        if name not in self.states:
+            self.states[name], self.titles[name] = ModelState.WAITING, title
+
     def load(self, name: str) -> None:
         """Start loading `name` if it is waiting; a no-op otherwise."""
         if self.states[name] is ModelState.WAITING:
             self.states[name] = ModelState.LOADING
-            self.set_status(f"loading {catalog.MODELS[name].title}…")
+            self.set_status(f"loading {self.titles[name]}…")
             self.model_loading(name)
             self.call_after_refresh(self._load, name)
 
     def build(self, name: str, device) -> Any:
-        """Load catalog model `name` on `device` (runs in a thread worker)."""
+        """Load model `name` (a catalog name, or one given to `offer`) on `device` (runs in a thread worker)."""
         raise NotImplementedError
 
     @work(thread=True, group="load")

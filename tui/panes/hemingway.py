@@ -4,4 +4,4 @@ from tui.panes.text_pane import TextPane
 
 class HemingwayPane(TextPane):
     MODELS = ("hemingway",)
-    PLACEHOLDER = "A prompt, e.g. The sun also rose  (Enter generates)"
+    PLACEHOLDER = "Write here, e.g. The sun also rose, then press ctrl+g and Hemingway goes on."

@@ -17,6 +17,14 @@ GAP = 2
 DIM = Style(dim=True)
 
 
+def joined(keys: list[str]) -> str:
+    """The keys of one group as one entry, a modifier they share written once: alt+←→, not alt+←alt+→."""
+    modifier = keys[0].rpartition("+")[0] + "+"
+    if len(keys) > 1 and modifier != "+" and all(k.startswith(modifier) for k in keys):
+        return modifier + "".join(k[len(modifier):] for k in keys)
+    return "".join(keys)
+
+
 class KeyBar(Widget):
     COMPONENT_CLASSES = {"keybar--key", "keybar--description"}
     DEFAULT_CSS = """
@@ -54,8 +62,8 @@ class KeyBar(Widget):
             if group is None:
                 result += [(self.app.get_key_display(b), b.description, on) for b, on in members]
             else:
-                keys = "".join(self.app.get_key_display(b) for b, _ in members)
-                result.append((keys, group.description, all(on for _, on in members)))
+                result.append((joined([self.app.get_key_display(b) for b, _ in members]), group.description,
+                               all(on for _, on in members)))
         return result
 
     def _rows(self, width: int) -> list[list[tuple[str, str, bool]]]:

@@ -174,12 +174,24 @@ class Document:
         siblings = self.siblings(node)
         return siblings.index(node) + 1, len(siblings)
 
+    def fork(self) -> Node:
+        """Where the current branch last parted from another: the current node, or the nearest node
+        above it that has siblings (the continuation of a word taken has none of its own)."""
+        node = self.current
+        while node.parent is not None and node.parent is not self.root and len(self.siblings(node)) == 1:
+            node = node.parent
+        return node
+
     def go_sibling(self, step: int) -> bool:
-        siblings = self.siblings()
-        index = siblings.index(self.current) + step
+        """To the next branch at the fork above; from the end of a branch, to the end of that one."""
+        fork, at_end = self.fork(), not self.current.children
+        siblings = self.siblings(fork)
+        index = siblings.index(fork) + step
         if not 0 <= index < len(siblings):
             return False
         self.go_to(siblings[index])
+        while at_end and self.current.focus in self.current.children:
+            self.go_to(self.current.focus)
         return True
 
     def go_parent(self) -> bool:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.catalog import MODELS
+from core.corpus import read_prose
+
 SPAN = 50
 _BASE = np.uint64(0x100000001B3)  # odd: multiplying loses no bits of earlier characters as uint64 wraps
 
@@ -67,3 +70,13 @@ class OverlapIndex:
             else:
                 ranges.append([i, i + self.span])
         return [(start, end) for start, end in ranges]
+
+
+def training_index(name: str) -> OverlapIndex:
+    """The index of catalog text model `name`'s training text, read as its trainer reads it. The
+    corpora are joined by a NUL, a character prose does not hold, so that no span is reported
+    that runs from the end of one corpus into the next."""
+    paths = MODELS[name].training_texts if name in MODELS else ()
+    if not paths:
+        raise ValueError(f"only the shipped models' training text is known, not that of {name}")
+    return OverlapIndex("\0".join(read_prose(path) for path in paths))

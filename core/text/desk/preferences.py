@@ -22,7 +22,7 @@ STYLE = ("temperature", "top_k", "top_p", "min_p", "repetition_penalty")  # what
 
 # Presets change how the model writes, not how much or with which seed.
 SHIPPED_PRESETS = {
-    "balanced": {"temperature": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.0, "repetition_penalty": 1.0},
+    "balanced": {key: getattr(SamplerSettings(), key) for key in STYLE},  # the defaults
     "focused": {"temperature": 0.5, "top_k": 20, "top_p": 0.9, "min_p": 0.0, "repetition_penalty": 1.1},
     "wild": {"temperature": 1.2, "top_k": 0, "top_p": 1.0, "min_p": 0.05, "repetition_penalty": 1.0},
 }
@@ -48,13 +48,22 @@ class Preferences:
     def preset_names(self) -> list[str]:
         return list(SHIPPED_PRESETS) + sorted(self.presets)
 
-    def apply_preset(self, name: str, settings: SamplerSettings) -> None:
-        """Set the style of `settings` in place (a running generation reads the same object)."""
+    def _style(self, name: str) -> dict:
         style = SHIPPED_PRESETS.get(name) or self.presets.get(name)
         if style is None:
             raise KeyError(f"no preset named '{name}'")
-        for key, value in style.items():
+        return style
+
+    def apply_preset(self, name: str, settings: SamplerSettings) -> None:
+        """Set the style of `settings` in place (a running generation reads the same object)."""
+        for key, value in self._style(name).items():
             setattr(settings, key, value)
+
+    def preset_of(self, settings: SamplerSettings) -> str | None:
+        """The first preset whose style `settings` have, if any."""
+        return next((name for name in self.preset_names()
+                     if all(abs(getattr(settings, key) - value) < 1e-9 for key, value in self._style(name).items())),
+                    None)
 
     def save_preset(self, name: str, settings: SamplerSettings) -> None:
         name = name.strip()

@@ -28,17 +28,20 @@ class Recorder:
         self._last: dict | None = None
         self._length = len(node.text)
 
-    def _settings(self, seed: int) -> dict:
-        settings = self.settings.to_dict()
+    def _settings(self, seed: int, settings: dict | None) -> dict:
+        settings = dict(settings) if settings is not None else self.settings.to_dict()
         settings["seed"] = seed  # the seed in use, also when the settings ask for a random one
         return settings
 
-    def add(self, step: Step) -> bool:
-        """Append the step's token; False once a stop string has ended the text (it is cut off)."""
+    def add(self, step: Step, settings: dict | None = None) -> bool:
+        """Append the step's token; False once a stop string has ended the text (it is cut off).
+        `settings` (SamplerSettings.to_dict()) are those the step was drawn with, for a caller that
+        reads them where the generation runs and hands the steps over later, in batches; by default
+        they are read from the settings object now."""
         if self.stopped:
             return False
         generation = self.node.generation
-        settings = self._settings(step.seed)
+        settings = self._settings(step.seed, settings)
         if self._last is None:
             generation.settings = settings
         elif settings != self._last:

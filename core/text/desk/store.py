@@ -33,7 +33,6 @@ from core.text.desk.document import (
     Node,
     Piece,
 )
-from core.text.session import _settings_line
 
 SCHEMA = "inkhorn-document"
 VERSION = 1
@@ -184,6 +183,27 @@ def open_document(name: str) -> tuple[Document, list[str]]:
         except OSError as move_error:
             kept = f"could not move it aside ({move_error}); it will be overwritten"
         return Document(), [f"{e}; started a new document and {kept}"]
+
+
+SETTING_LABELS = {
+    "temperature": "temperature",
+    "top_k": "top-k",
+    "top_p": "top-p",
+    "min_p": "min-p",
+    "repetition_penalty": "repetition penalty",
+    "max_new_tokens": "max new tokens",
+}
+
+
+def _settings_line(settings: dict) -> str:
+    parts = []
+    for key, label in SETTING_LABELS.items():
+        value = settings.get(key)
+        if key == "temperature" and value == 0:
+            parts.append("temperature 0 (greedy)")
+        else:
+            parts.append(f"{label} {value:g}" if isinstance(value, float) else f"{label} {value}")
+    return " · ".join(parts)
 
 
 _WHO = {

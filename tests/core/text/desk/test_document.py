@@ -84,7 +84,7 @@ def test_editing_the_models_text_makes_an_edited_sibling_and_keeps_the_old_branc
     assert [(p.text, p.generated) for p in node.pieces] == [
         (" sank", False), (" over", True), (" the", True), (" hill", True)]
     assert first.text == " rose over" and second.text == " the hill"
-    assert doc.go_sibling(-1) and doc.go_child() and doc.text == "The sun rose over the hill"
+    assert doc.go_sibling(-1) and doc.text == "The sun rose over the hill"  # from the end of a branch, to the end
 
 
 def test_editing_the_prompt_after_generating_keeps_the_generations(story):
@@ -119,6 +119,9 @@ def test_choosing_an_alternative_token_makes_a_branch_that_generation_continues(
     after = generate(doc, [" again"])
     assert after.parent is choice and doc.text == "The sun rose<1a> again"
     assert doc.branch_text(second) == "The sun rose over the hill"
+    assert doc.fork() is choice and doc.sibling_position(doc.fork()) == (2, 2)  # `after` has no siblings
+    assert doc.go_sibling(-1) and doc.current is second  # the other branch, to its end
+    assert doc.go_sibling(+1) and doc.current is after
     with pytest.raises(ValueError, match="already"):
         doc.choose_alternative(first, 1, 0)
     with pytest.raises(ValueError, match="typed"):

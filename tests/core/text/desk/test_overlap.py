@@ -56,3 +56,32 @@ def test_hashes_depend_on_every_character_and_its_place():
     assert len(hashes) == 451 and len(set(hashes.tolist())) == len(distinct)
     assert window_hashes("ab" + "c" * 48, 50)[0] != window_hashes("ba" + "c" * 48, 50)[0]
     assert window_hashes("short", 50).size == 0
+
+
+def test_the_catalog_names_the_training_text_each_recipe_reads():
+    from core.catalog import MODELS
+    from core.train.recipes import ANNA, HEMINGWAY
+
+    assert [str(p) for p in MODELS["hemingway"].training_texts] == [HEMINGWAY.data.train, *HEMINGWAY.data.pretrain]
+    assert [str(p) for p in MODELS["anna"].training_texts] == [ANNA.data.train]
+
+
+def test_training_index_reads_every_corpus_and_never_joins_two(tmp_path, monkeypatch):
+    import lzma
+
+    import core.catalog
+    from core.text.desk.overlap import training_index
+
+    (tmp_path / "hemingway").mkdir()
+    (tmp_path / "anna").mkdir()
+    (tmp_path / "en-fr").mkdir()
+    first = "".join(random.Random(1).choice("abcdefgh ") for _ in range(400))
+    second = "".join(random.Random(2).choice("abcdefgh ") for _ in range(400))
+    (tmp_path / "hemingway" / "train.txt.xz").write_bytes(lzma.compress(first.encode()))
+    (tmp_path / "anna" / "train.txt.xz").write_bytes(lzma.compress(second.encode()))
+    (tmp_path / "en-fr" / "train.tsv.xz").write_bytes(lzma.compress("The cat sleeps.\tLe chat dort.\n".encode()))
+    monkeypatch.setattr(core.catalog, "ASSETS", tmp_path)
+    index = training_index("hemingway")
+    assert index.find("x" + second[100:160] + "x") == [(1, 61)]
+    assert index.find(first[-30:] + second[:30]) == []  # the two texts were never one
+    assert "Le chat" not in index.train_text and "The cat sleeps." in index.train_text  # English side only

@@ -104,3 +104,15 @@ def test_hand_edited_values_are_checked_one_by_one(config):
                  "preset 'broken'", "preset 'odd'", "preset 'wild'", "preset 'list'", "theme 5", "stop"):
         assert word in text, word
     assert all(note.startswith(f"settings file {config / 'settings.json'}") for note in notes)
+
+
+def test_settings_name_the_preset_they_match():
+    prefs = Preferences()
+    settings = SamplerSettings(max_new_tokens=50, seed=3)
+    assert prefs.preset_of(settings) == "balanced"  # the defaults are the balanced style; length and seed aside
+    prefs.apply_preset("wild", settings)
+    assert prefs.preset_of(settings) == "wild"
+    settings.temperature = 1.3
+    assert prefs.preset_of(settings) is None
+    prefs.save_preset("hot", settings)
+    assert prefs.preset_of(settings) == "hot"

@@ -72,3 +72,25 @@ def test_a_generation_replays_exactly_from_its_record(checkpoint_dir):
         for key, value in changes.get(step.index + 1, {}).items():
             setattr(replay, key, value)
     assert text == node.text
+
+
+def test_settings_handed_over_with_each_step_are_the_ones_recorded(checkpoint_dir):
+    """Steps that reach the recorder in a batch, after the settings changed again, keep the settings
+    each one was drawn with."""
+    lm = load_language_model("hemingway")
+    doc = Document()
+    doc.edit(0, 0, "We walked")
+    settings = SamplerSettings(temperature=1.0, max_new_tokens=12)
+    drawn = []
+    for step in lm.stream("We walked", settings):
+        drawn.append((step, settings.to_dict()))
+        if step.index == 4:
+            settings.temperature = 0.5  # from the sixth token on
+    settings.temperature = 2.0  # changed again before the batch arrives: never used by any token
+    node = doc.start_generation(Generation(lm.name, "x", settings.to_dict(), "cpu"))
+    recorder = Recorder(node, settings)
+    for step, used in drawn:
+        recorder.add(step, used)
+    recorder.finish()
+    g = node.generation
+    assert g.settings["temperature"] == 1.0 and [(i, s["temperature"]) for i, s in g.changes] == [(5, 0.5)]
