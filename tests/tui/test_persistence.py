@@ -72,7 +72,10 @@ def test_autosave_survives_a_killed_app_and_reopens(checkpoint_dir, tmp_path, wa
     asyncio.run(reopen())
 
 
-async def test_quitting_saves_what_the_last_autosave_missed(checkpoint_dir, tmp_path, ready_pane):
+async def test_quitting_saves_what_the_last_autosave_missed(checkpoint_dir, tmp_path, ready_pane, monkeypatch):
+    import tui.panes.text_pane
+
+    monkeypatch.setattr(tui.panes.text_pane, "AUTOSAVE_SECONDS", 60.0)  # however slowly the keys arrive
     app = InkhornApp()
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await ready_pane(pilot)
