@@ -87,6 +87,9 @@ def register(sub, train, evaluate, bench) -> None:
     g.add_argument("--no-source-tokens", action="store_true",
                    help="do not open each window with a token naming its corpus (generation is conditioned "
                         "on the training text's token, so the other prose does not lend its voice)")
+    g.add_argument("--tune", choices=("all", "sources"), default="all",
+                   help="with --init: train every weight, or only the source tokens' embedding rows (the rest "
+                        "stays exactly as in the checkpoint; weight decay off)")
     add_config_flags(g, HEMINGWAY.config, GPT_FLAGS)
     add_config_flags(g, HEMINGWAY.data, GPT_DATA_FLAGS)
     add_loop_flags(g, HEMINGWAY)
@@ -167,6 +170,12 @@ def cmd_train(args) -> int:
         task = GPTTask(config, replace(data, source_tokens=not args.no_source_tokens), cfg, dev.device, tokenizer)
         if init:
             init.tensors = widen_vocabulary(init.tensors, task.config)
+        if args.tune == "sources":
+            if not init or not task.config.sources:
+                raise ValueError("--tune sources trains only the source tokens of a checkpoint: it needs --init "
+                                 "and source tokens")
+            task.tune_sources_only()
+            cfg = replace(cfg, weight_decay=0.0)  # decay would shrink the frozen rows of the shared embedding
     else:
         from core.train.lstm import LSTMTask
 

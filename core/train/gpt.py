@@ -88,6 +88,17 @@ class GPTTask:
             if ids.numel() <= config.block_size + 1:
                 raise ValueError(f"{name} is too short for a context of {config.block_size} tokens")
 
+    def tune_sources_only(self) -> None:
+        """Train only the source tokens' rows of the (tied) embedding: every other weight keeps its value,
+        so a trained checkpoint learns to take its voice from its source token without losing what it knows."""
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        wte = self.model.transformer.wte.weight
+        wte.requires_grad_(True)
+        rows = torch.zeros(wte.size(0), 1, device=wte.device)
+        rows[self.config.text_vocab_size:] = 1.0
+        wte.register_hook(lambda grad: grad * rows)
+
     def _windows(self, ids: torch.Tensor, n: int, gen: torch.Generator, source: int
                  ) -> tuple[torch.Tensor, torch.Tensor]:
         """n random windows of `ids`; with source tokens, each opens with the token of source number

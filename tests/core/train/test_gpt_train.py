@@ -147,3 +147,17 @@ def test_source_tokens_open_every_window_and_condition_generation(data):
     decoder = GPTDecoder(task.model, torch.device("cpu"), task.prefix)
     logits = decoder.prefill(task.tokenizer.encode("We walked"))
     assert logits.numel() == config.text_vocab_size  # a source token can never be drawn
+
+
+def test_tuning_sources_only_changes_their_rows_and_nothing_else(tmp_path, data):
+    cfg = TrainConfig(max_steps=8, eval_every=8, warmup_steps=1, lr=3e-2, weight_decay=0.0, bf16=False)
+    task = make_task(data, cfg)
+    task.tune_sources_only()
+    before = {name: t.clone() for name, t in task.model.state_dict().items()}
+    train(task, cfg, tmp_path / "gpt.safetensors", torch.device("cpu"), console=quiet())
+    after = task.model.state_dict()
+    text = task.config.text_vocab_size
+    wte = "transformer.wte.weight"
+    assert all(torch.equal(after[name], t) for name, t in before.items() if name not in (wte, "lm_head.weight"))
+    assert torch.equal(after[wte][:text], before[wte][:text])  # every text token's row, in and out, as it was
+    assert not torch.equal(after[wte][text:], before[wte][text:])  # the source rows learned
