@@ -309,3 +309,20 @@ async def test_keys_in_a_burst_act_in_the_order_they_were_pressed(checkpoint_dir
         await wait_for(pilot, lambda: pane.settings.temperature == pytest.approx(0.9))  # ] went to the settings bar
         assert isinstance(app.focused, SamplerBar)
         assert pane.doc.text.startswith("Thry") and in_step(pane)
+
+
+async def test_a_value_typed_in_a_burst_reaches_the_dialog_it_opens(checkpoint_dir, ready_pane, wait_for):
+    from textual import events
+
+    app = InkhornApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await ready_pane(pilot)
+        await pilot.press("tab", *["right"] * (FIELDS.index("max") - 1))
+        burst = [("enter", None), ("backspace", None), ("backspace", None), ("backspace", None), ("2", "2"),
+                 ("0", "0"), ("0", "0"), ("0", "0"), ("enter", None)]
+        for key, char in burst:  # Enter opens the dialog; the keys after it come before the dialog is up
+            event = events.Key(key, char)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await wait_for(pilot, lambda: pane.settings.max_new_tokens == 2000)
+        assert isinstance(app.focused, SamplerBar) and len(app.screen_stack) == 1
