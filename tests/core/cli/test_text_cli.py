@@ -138,6 +138,8 @@ def test_fine_tuning_with_source_tokens_widens_the_vocabulary_and_writes_to_runs
     assert r.returncode == 2 and "belongs to the run that writes" in r.stderr and "--fresh" in r.stderr
     r = run(args + ["--run-dir", str(checkpoint_dir)], checkpoint_dir)
     assert r.returncode == 2 and "is the checkpoints folder" in r.stderr
+    r = run(args + ["--no-source-tokens", "--tune", "sources", "--out", str(tmp_path / "t.safetensors")], checkpoint_dir)
+    assert r.returncode == 2 and "--tune sources" in r.stderr and "needs --init and source tokens" in r.stderr
     # shipping into the checkpoints folder keeps the run's files in the run folder
     r = run(args + ["--fresh", "--out", str(checkpoint_dir / "shipped.safetensors")], checkpoint_dir)
     assert r.returncode == 0, r.stderr
