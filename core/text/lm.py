@@ -108,5 +108,6 @@ def _load(name_or_path: str | Path, device: str | torch.device | None) -> Langua
         return load_gpt2_folder(path, device if isinstance(device, torch.device) else choose_device(device).device)
     loaded = load_model(name_or_path, TEXT_KINDS, device)
     ckpt = loaded.checkpoint
-    name = str(name_or_path) if str(name_or_path) in MODELS else loaded.path.stem
+    # a checkpoint of a run is named by its folder too: runs/voice/hemingway.safetensors is not the shipped one
+    name = str(name_or_path) if str(name_or_path) in MODELS else f"{loaded.path.parent.name}/{loaded.path.stem}"
     return LanguageModel(name, ckpt.kind, loaded.model, loaded.tokenizer, loaded.device, loaded.path, ckpt.training)

@@ -47,10 +47,10 @@ async def test_a_run_and_a_gpt2_folder_are_picked_and_stream(checkpoint_dir, tmp
         assert [(m.name, m.problem is None) for m in dialog.models] == [
             ("Hemingway", True), (str(run), True), ("tiny-gpt2", True), ("gone", False)]
         await wait_for(pilot, lambda: pane.state == "ready" and pane.lm.path == run)
-        assert "gpt" in app.query_one("#status").render().plain
+        assert "mine/gpt" in app.query_one("#status").render().plain  # the run's folder: not a shipped name
         from_run = await generate(pilot, pane)
         assert from_run.parent is shipped and len(from_run.pieces) == 10
-        assert from_run.generation.model == "gpt" and from_run.generation.model_sha256 == file_sha256(run)
+        assert from_run.generation.model == "mine/gpt" and from_run.generation.model_sha256 == file_sha256(run)
 
         await pick(pilot, wait_for, "tiny-gpt2")
         await wait_for(pilot, lambda: pane.state == "ready" and pane.lm.name == "tiny-gpt2")

@@ -98,7 +98,7 @@ def test_models_command_and_generating_from_a_run(user_files, capsys):
     run = str(runs / "a" / "hemingway.safetensors")
     assert main(["generate", "--model", run, "The sun", "-n", "5", "--seed", "1", "--device", "cpu"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("The sun") and "[hemingway · seed 1 · 5 tokens" in captured.err
+    assert captured.out.startswith("The sun") and "[a/hemingway · seed 1 · 5 tokens" in captured.err  # the run, not the shipped one
     resume = str(runs / "a" / "hemingway.resume.safetensors")
     assert main(["generate", "--model", resume, "The sun", "--device", "cpu"]) == 2
     assert "is a resume file" in capsys.readouterr().err
