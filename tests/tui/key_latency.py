@@ -141,6 +141,7 @@ def main() -> int:
         wait_for(lambda s: "generated 2/2" in s and "300 tokens" in s)
         time.sleep(1.5)  # the background siblings are being written now
         typed, busy = [], []
+        keys("C-End")  # the cursor at the end of the text, on screen, where the writer goes on
         assert "more ready" not in screen(), "the background siblings were written before the measurements"
         for i in range(args.presses):
             mark = f"q{i}z"
