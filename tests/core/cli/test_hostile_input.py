@@ -313,7 +313,13 @@ def _interrupt_when(proc, marker: bytes, timeout: float = 120) -> bytes:
         seen += proc.stderr.read() or b""
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=60)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:  # keep reading: a full pipe would stall it
+        seen += proc.stderr.read() or b""
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.kill()
+        raise AssertionError(f"still running 60 s after Ctrl+C; it wrote: {seen[-2000:]!r}")
     os.set_blocking(proc.stderr.fileno(), True)
     return seen + proc.stderr.read()
 
