@@ -326,8 +326,10 @@ def _interrupt_when(proc, marker: bytes, timeout: float = 120) -> bytes:
 
 def _popen(args):
     env = {**os.environ, "INKHORN_DEVICE": "cpu", "OMP_NUM_THREADS": "1"}
+    # Ctrl+C as a terminal delivers it, also when the tests run in a background job (whose SIGINT is ignored)
     return subprocess.Popen([sys.executable, "-m", "core.cli", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, env=env)
+                            stderr=subprocess.PIPE, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def test_ctrl_c_during_training_exits_130_with_one_line(tmp_path):
