@@ -305,18 +305,21 @@ def test_ctrl_c_while_a_model_loads_exits_130(checkpoint_dir, monkeypatch, capsy
     assert capsys.readouterr().err == "interrupted\n"
 
 
+def _read_stderr(proc, seen: bytes, timeout: float, until: bytes | None = None) -> bytes:
+    """`seen` and what proc writes to its (non-blocking) stderr until it exits, `until` shows, or `timeout` s pass."""
+    deadline = time.monotonic() + timeout
+    while (until is None or until not in seen) and time.monotonic() < deadline and proc.poll() is None:
+        seen += proc.stderr.read() or b""
+        time.sleep(0.05)
+    return seen
+
+
 def _interrupt_when(proc, marker: bytes, timeout: float = 120) -> bytes:
     """Read proc's stderr until `marker` shows, then send SIGINT; return everything it wrote."""
-    seen, deadline = b"", time.monotonic() + timeout
     os.set_blocking(proc.stderr.fileno(), False)
-    while marker not in seen and time.monotonic() < deadline and proc.poll() is None:
-        seen += proc.stderr.read() or b""
-        time.sleep(0.05)
+    seen = _read_stderr(proc, b"", timeout, until=marker)
     proc.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline:  # keep reading: a full pipe would stall it
-        seen += proc.stderr.read() or b""
-        time.sleep(0.05)
+    seen = _read_stderr(proc, seen, 60)  # read on while it winds down: a full pipe would stall it
     if proc.poll() is None:
         proc.kill()
         raise AssertionError(f"still running 60 s after Ctrl+C; it wrote: {seen[-2000:]!r}")
