@@ -6,8 +6,8 @@ burst (fast typing on a busy app, keys batched over SSH, tmux send-keys) a lette
 typed before the backspace that came first, and keys that came after one that moved the focus
 (Tab) or opened a dialog (Enter on a setting) would still reach the widget that had it. So these
 widgets pass a key on to the widget focused now, on the screen on top (a dialog still being put up is
-waited for), and a TextBox runs the binding of a key (its own, the pane's, the screen's, the app's) as
-the key reaches it.
+waited for), and each runs the binding of a key (its own, the pane's, the screen's, the app's) as the
+key reaches it; a TextBox, which types letters, only for keys that do not type.
 """
 from __future__ import annotations
 
