@@ -326,3 +326,25 @@ async def test_a_value_typed_in_a_burst_reaches_the_dialog_it_opens(checkpoint_d
             app._driver.send_message(event)
         await wait_for(pilot, lambda: pane.settings.max_new_tokens == 2000)
         assert isinstance(app.focused, SamplerBar) and len(app.screen_stack) == 1
+
+
+def cursor_on_screen(editor) -> bool:
+    """The cursor's line is one of the lines the editor shows."""
+    row = editor.wrapped_document.location_to_offset(editor.cursor_location).y
+    return editor.scroll_y <= row < editor.scroll_y + editor.scrollable_content_region.height
+
+
+async def test_a_line_typed_at_the_end_stays_on_screen_as_it_wraps(checkpoint_dir, ready_pane):
+    app = InkhornApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await ready_pane(pilot)
+        editor = pane.editor
+        editor.insert("Line.\n" * 30)
+        await pilot.press("ctrl+end")
+        wraps = 0
+        for i in range(40):  # one word that grows past the end of its line, then past the width
+            height = editor.wrapped_document.height
+            await pilot.press(*f"q{i}z")
+            wraps += editor.wrapped_document.height > height
+            assert cursor_on_screen(editor), f"the cursor went below the view after typing q{i}z"
+        assert wraps >= 2 and editor.text.endswith("q39z")

@@ -84,6 +84,15 @@ class DeskEditor(TextBox, inherit_bindings=False):
 
     # ----- the writer's edits -------------------------------------------------------------------
     def edit(self, edit: Edit) -> object:
+        before = self.selection
+        result = self._edit(edit)
+        if self.selection != before:
+            # TextArea scrolls to the moved cursor before it counts the lines the edit wrapped onto:
+            # a line that grows past the bottom of the text would stay out of sight. Scroll again.
+            self.scroll_cursor_visible()
+        return result
+
+    def _edit(self, edit: Edit) -> object:
         if self._showing:
             return super().edit(edit)
         edit.text = typed(edit.text)
@@ -108,8 +117,8 @@ class DeskEditor(TextBox, inherit_bindings=False):
             doc = self.document
             self._showing = True
             try:
-                super().edit(Edit(new[start:len(new) - end], doc.get_location_from_index(start),
-                                  doc.get_location_from_index(len(old) - end), True))
+                self.edit(Edit(new[start:len(new) - end], doc.get_location_from_index(start),
+                               doc.get_location_from_index(len(old) - end), True))
             finally:
                 self._showing = False
         if cursor is not None:
