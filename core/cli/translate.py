@@ -41,6 +41,8 @@ DATA_FLAGS = {
                          "the best checkpoint"),
     "--unpunctuated": ("unpunctuated", "share of pairs also trained without the English final punctuation"),
     "--lowercased": ("lowercased", "share of pairs also trained with a small first English letter"),
+    "--sentence-pairs": ("sentence_pairs", "share of pairs of several sentences also trained sentence by "
+                         "sentence, where both sides split alike"),
 }
 
 
@@ -154,6 +156,7 @@ def cmd_train(args) -> int:
         load_weights(task.model, init.tensors, args.init)
     notice(f"model: {task.model.num_params() / 1e6:.2f}M parameters; {len(task.train_batches)} batches an epoch"
            + (f" ({task.variant_pairs} pairs as people type them)" if task.variant_pairs else "")
+           + (f" ({task.sentence_pairs} single sentences of longer pairs)" if task.sentence_pairs else "")
            + (f"; {task.skipped} pairs longer than {config.max_len} tokens skipped" if task.skipped else "")
            + f"; writing {out} (run folder {run_dir})")
     train(task, cfg, out, dev.device, resume=not args.fresh, run_dir=run_dir,

@@ -17,7 +17,10 @@ capital letter. So beside each training pair the data holds, for a share of
 pairs, its English side as typed (`unpunctuated`: no final punctuation;
 `lowercased`: a small first letter) with the French side unchanged, so the
 model learns to write the French as it should be whatever the English looks
-like; short pairs (greetings, "Thanks.") get every variant.
+like; short pairs (greetings, "Thanks.") get every variant. A pair of several
+sentences whose two sides split into as many sentences (pysbd, each side in
+its language) can also be trained sentence by sentence (`sentence_pairs`):
+"Hi! How are you?" gives "Hi!" on its own, which Tatoeba never has.
 
 Valid metric: negative mean sacreBLEU of greedy translations of the first
 `eval_sentences` distinct English sentences of valid, as written and with their
@@ -39,7 +42,7 @@ from core.tokenizer import Tokenizer
 from core.train.distributed import current_shard, from_main
 from core.train.loop import TrainConfig
 from core.translate.evaluate import evaluate_translator, read_pairs
-from core.translate.sentences import with_small_first_letter, without_final_punctuation
+from core.translate.sentences import sentences_of, with_small_first_letter, without_final_punctuation
 from core.translate.translator import EnFrTranslator
 
 Batch = tuple[torch.Tensor, torch.Tensor, list[int]]  # padded sources, padded targets, each row's real tokens
@@ -56,6 +59,7 @@ class TranslatorData:
     label_smoothing: float = 0.0
     unpunctuated: float = 0.0        # share of pairs also trained without the English final punctuation
     lowercased: float = 0.0          # share of pairs also trained with a small first English letter
+    sentence_pairs: float = 0.0      # share of multi-sentence pairs also trained sentence by sentence
 
 
 SHORT_WORDS = 2  # pairs of at most this many English words get every variant
@@ -74,6 +78,23 @@ def typing_variants(pairs: list[tuple[str, str]], unpunctuated: float, lowercase
         if bare and small:
             variants.add(with_small_first_letter(without_final_punctuation(en)))
         out += [(v, fr) for v in sorted(variants) if v and v != en]
+    return out
+
+
+def aligned_sentences(pairs: list[tuple[str, str]], share: float, seed: int) -> list[tuple[str, str]]:
+    """For a seeded `share` of the pairs of several sentences, their sentences paired one to one, where
+    English and French split into as many sentences; pairs that do not split alike give nothing."""
+    rng = random.Random(seed)
+    out = []
+    for en, fr in pairs:
+        if not any(mark in en[:-1] for mark in ".!?") or rng.random() >= share:
+            continue  # one sentence (pysbd is not asked: it is slow beside this test)
+        english = sentences_of(en, "en")
+        if len(english) < 2:
+            continue
+        french = sentences_of(fr, "fr")
+        if len(french) == len(english):
+            out += list(zip(english, french))
     return out
 
 
@@ -124,6 +145,9 @@ class TranslatorTask:
         self.model = Translator(config).to(device)
         self.net = self.model
         self.translator = EnFrTranslator(self.model, tok, device)
+        split = aligned_sentences(train_pairs, data.sentence_pairs, train_cfg.seed)
+        train_pairs = train_pairs + split
+        self.sentence_pairs = len(split)
         variants = typing_variants(train_pairs, data.unpunctuated, data.lowercased, train_cfg.seed)
         self.train_batches, self.skipped = self._batches(train_pairs + variants, train_cfg.seed)
         self.variant_pairs = len(variants)
@@ -201,6 +225,8 @@ class TranslatorTask:
                                        "label_smoothing": self.data.label_smoothing,
                                        "unpunctuated": self.data.unpunctuated, "lowercased": self.data.lowercased,
                                        "variant_pairs": self.variant_pairs,
+                                       "sentence_pairs": self.data.sentence_pairs,
+                                       "split_sentence_pairs": self.sentence_pairs,
                                        "eval_sentences": self.data.eval_sentences}}
         save_checkpoint(path, Checkpoint("translator", self.config.to_dict(), state_tensors(self.model),
                                          tokenizer=self.tokenizer.model_bytes, training=summary))

@@ -13,11 +13,16 @@ import functools
 from core.safe_text import clean
 
 
-@functools.lru_cache(maxsize=1)
-def _segmenter():
+@functools.lru_cache(maxsize=2)
+def _segmenter(language: str = "en"):
     import pysbd
 
-    return pysbd.Segmenter(language="en", clean=False)
+    return pysbd.Segmenter(language=language, clean=False)
+
+
+def sentences_of(line: str, language: str = "en") -> list[str]:
+    """The sentences of one line of `language` ("en" or "fr"), stripped, none empty."""
+    return [s.strip() for s in _segmenter(language).segment(line) if s.strip()]
 
 
 def clean_line(line: str) -> tuple[str, int]:
@@ -35,7 +40,7 @@ def split_text(text: str) -> tuple[list[list[str]], int]:
     for line in lines:
         cleaned, dropped = clean_line(line)
         removed += dropped
-        out.append([s.strip() for s in _segmenter().segment(cleaned) if s.strip()] if cleaned else [])
+        out.append(sentences_of(cleaned) if cleaned else [])
     return out, removed
 
 

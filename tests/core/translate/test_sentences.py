@@ -19,3 +19,15 @@ def test_typing_variants():
     assert without_final_punctuation("How are you?") == "How are you"
     assert without_final_punctuation("Wait...") == "Wait" and without_final_punctuation("Go!  ") == "Go"
     assert with_small_first_letter("Hello there.") == "hello there." and with_small_first_letter("") == ""
+
+
+def test_pairs_of_several_sentences_are_also_trained_sentence_by_sentence():
+    from core.train.translator import aligned_sentences
+
+    pairs = [("Hi! How are you?", "Salut ! Comment ça va ?"),
+             ("Mr. Smith is here.", "M. Smith est là."),          # one sentence: nothing added
+             ("Go away. Now.", "Va-t'en maintenant."),             # the sides do not split alike: nothing added
+             ("Wait. I'm coming.", "Attends. J'arrive.")]
+    assert aligned_sentences(pairs, 1.0, seed=0) == [("Hi!", "Salut !"), ("How are you?", "Comment ça va ?"),
+                                                     ("Wait.", "Attends."), ("I'm coming.", "J'arrive.")]
+    assert aligned_sentences(pairs, 0.0, seed=0) == []
