@@ -52,8 +52,8 @@ HEMINGWAY = Recipe(
         pretrain_frac=1.0,   # mixing to the end: ending on Hemingway alone gained nothing
         source_tokens=True,
     ),
-    loop=TrainConfig(max_steps=3600, lr=1e-3, min_lr=1e-5, warmup_steps=200, weight_decay=0.1,
-                     eval_every=250),  # best valid at step 3,000; the low floor lets the end settle
+    loop=TrainConfig(max_steps=3000, lr=1e-3, min_lr=1e-5, warmup_steps=200, weight_decay=0.1,
+                     eval_every=250),  # tagged from the start: 1.4504 at its last step (3,600 untagged: 1.4515)
 )
 
 ANNA = Recipe(
