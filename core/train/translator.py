@@ -20,7 +20,7 @@ model learns to write the French as it should be whatever the English looks
 like; short pairs (greetings, "Thanks.") get every variant. A pair of several
 sentences whose two sides split into as many sentences (pysbd, each side in
 its language) can also be trained sentence by sentence (`sentence_pairs`):
-"Hi! How are you?" gives "Hi!" on its own, which Tatoeba never has.
+"Hi! How are you?" gives "Hi!" on its own, which the training pairs never have.
 
 Valid metric: negative mean sacreBLEU of greedy translations of the first
 `eval_sentences` distinct English sentences of valid, as written and with their
